@@ -1,0 +1,101 @@
+"""Flask glue: werkzeug request <-> ``MockRequest``, the admin blueprint, nothing else.
+
+Mocked traffic skips Flask's URL map (a WSGI dispatcher in front of it) for two reasons:
+Flask would redirect ``/x/`` to ``/x`` and merge slashes, which a mock must not do, and
+routing twice costs time on the hot path. ``/__mockserver/`` goes to Flask as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask
+from werkzeug.wrappers import Request, Response
+
+from mockserver.http import Headers, MockRequest, MockResponse, problem
+from mockserver.pipeline import Pipeline
+
+log = logging.getLogger("mockserver")
+ADMIN_PREFIX = "/__mockserver"
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def to_mock_request(request: Request, max_body: int) -> MockRequest:
+    """Convert a werkzeug request (reads at most ``max_body + 1`` bytes of body)."""
+    body = request.stream.read(max_body + 1) if request.content_length != 0 else b""
+    return MockRequest(
+        method=request.method,
+        path=request.path,
+        query=list(request.args.items(multi=True)),
+        headers=Headers(request.headers.items()),
+        body=body,
+        remote_addr=request.remote_addr or "",
+        root_url=request.host_url.rstrip("/"),
+        raw_query=request.query_string.decode("latin-1"),
+    )
+
+
+def to_wsgi_response(response: MockResponse, method: str) -> Response:
+    """Convert a ``MockResponse``; HEAD answers carry headers only."""
+    out = Response(
+        b"" if method == "HEAD" else response.body,
+        status=response.status,
+        headers=[(k, v) for k, v in response.headers.items() if k.lower() != "content-length"],
+    )
+    if not response.headers.get("Content-Type"):
+        out.headers.remove("Content-Type")
+    if method == "HEAD":
+        out.headers["Content-Length"] = str(len(response.body))
+    return out
+
+
+class MockDispatcher:
+    """WSGI middleware: admin paths to Flask, everything else through the pipeline."""
+
+    def __init__(self, flask_app: WSGIApp, pipeline: Pipeline) -> None:
+        self.flask_app = flask_app
+        self.pipeline = pipeline
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            return self.flask_app(environ, start_response)
+        request = Request(environ)
+        try:
+            mock_request = to_mock_request(request, self.pipeline.config.max_body_bytes)
+        except Exception:  # noqa: BLE001 - an unreadable request is the client's problem
+            log.warning("could not read request %s %s", request.method, path, exc_info=True)
+            response = problem(400, "Bad Request", "the request could not be read")
+        else:
+            response = self.pipeline.handle(mock_request)
+        if response.drop_connection:
+            sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+            if sock is not None:
+                import socket
+
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+            raise ConnectionAbortedError("fault: connection dropped on purpose")
+        if response.delay > 0:
+            time.sleep(response.delay)
+        return to_wsgi_response(response, request.method)(environ, start_response)
+
+
+def create_app(pipeline: Pipeline) -> Flask:
+    """The Flask application serving ``pipeline`` and the admin API."""
+    from mockserver.control import create_blueprint
+
+    app = Flask("mockserver")
+    app.config["MOCKSERVER_PIPELINE"] = pipeline
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.register_blueprint(create_blueprint(pipeline), url_prefix=ADMIN_PREFIX)
+    app.wsgi_app = MockDispatcher(app.wsgi_app, pipeline)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,161 @@
+"""``MockServer``: the mock on a real port in a background thread, as a context manager."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from mockserver.app import create_app
+from mockserver.config import Config, load_config_file, merge
+from mockserver.contract.loader import load_contract
+from mockserver.contract.model import Contract
+from mockserver.errors import ServerError
+from mockserver.pipeline import Pipeline
+
+BUNDLED = Path(__file__).resolve().parent.parent / "contracts"
+_INSTALLED = Path(__file__).resolve().parent / "_bundled_contracts"
+
+
+def bundled_contracts_dir() -> Path:
+    """Where the contracts shipped with mockserver live (source tree or wheel)."""
+    return BUNDLED if BUNDLED.is_dir() else _INSTALLED
+
+
+def default_contract() -> Path:
+    """The contract ``mockserver serve`` uses with no argument: the travel API."""
+    return bundled_contracts_dir() / "travel" / "openapi.yaml"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    # HTTP/1.1 keeps connections alive: clients such as requests.Session reuse them.
+    protocol_version = "HTTP/1.1"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+def build_config(
+    contracts: Sequence[Contract],
+    config: Config | dict[str, Any] | str | Path | None,
+    seed: int | None = None,
+) -> Config:
+    """Contract ``x-mockserver`` blocks, then the config file or dict, then ``seed``."""
+    result = Config()
+    for contract in contracts:
+        if contract.extensions:
+            result = merge(result, contract.extensions, f"{contract.path}#/x-mockserver")
+    if isinstance(config, Config):
+        result = config
+    elif isinstance(config, dict):
+        result = merge(result, config, "config")
+    elif config is not None:
+        result = load_config_file(config, result)
+    if seed is not None:
+        result.seed = seed
+    return result
+
+
+class MockServer:
+    """A mock API server for ``contracts`` on ``host:port`` (port 0: a free one).
+
+    >>> with MockServer("contracts/github.yaml") as server:
+    ...     requests.get(server.url + "/users/octocat")
+    """
+
+    def __init__(
+        self,
+        contracts: str | Path | Sequence[str | Path] | None = None,
+        *,
+        config: Config | dict[str, Any] | str | Path | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int | None = None,
+    ) -> None:
+        if contracts is None:
+            paths: list[str | Path] = [default_contract()]
+        elif isinstance(contracts, str | Path):
+            paths = [contracts]
+        else:
+            paths = list(contracts)
+        loaded = [load_contract(p) for p in paths]
+        self.config = build_config(loaded, config, seed)
+        self.pipeline = Pipeline(loaded, self.config)
+        self.app = create_app(self.pipeline)
+        self._host = host
+        self._port = port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def host(self) -> str:
+        """The address the server listens on."""
+        return self._host
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (known once started)."""
+        if self._server is None:
+            raise ServerError("the server is not running: call start() or use 'with'")
+        return int(self._server.server_port)
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def journal(self) -> Any:
+        """The traffic journal."""
+        return self.pipeline.journal
+
+    def start(self) -> MockServer:
+        """Bind and serve in a daemon thread; returns once the port accepts connections."""
+        if self._server is not None:
+            raise ServerError("the server is already running")
+        try:
+            self._server = make_server(
+                self._host, self._port, self.app, threaded=True, request_handler=_QuietHandler
+            )
+        except OSError as exc:
+            raise ServerError(f"cannot listen on {self._host}:{self._port}: {exc.strerror}") from None
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"mockserver-{self.port}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def reset(self) -> None:
+        """State back to the start (journal, tokens, counters, scenarios)."""
+        self.pipeline.reset()
+
+    def __enter__(self) -> MockServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
