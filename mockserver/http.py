@@ -231,3 +231,20 @@ def is_json_media_type(media_type: str) -> bool:
     """``application/json``, ``application/vnd.x+json``, ``application/problem+json``..."""
     mt = media_type.split(";", 1)[0].strip().lower()
     return mt == "application/json" or mt.endswith("+json") or mt == "text/json"
+
+
+@dataclass(slots=True)
+class Rejection:
+    """A behaviour's "no": status, headers and words, rendered by the pipeline in the
+    contract's own error shape (Amadeus ``errors[]``, GitHub ``message``, problem+json).
+
+    ``code`` is an API-specific error number (Amadeus 38194 for a rate limit); ``error``
+    a machine-readable token such as ``invalid_token``.
+    """
+
+    status: int
+    title: str
+    detail: str = ""
+    headers: Headers = field(default_factory=Headers)
+    code: int | None = None
+    error: str | None = None

@@ -1,0 +1,1 @@
+"""Behaviours that make the mock act like the real API; plain Python, no Flask."""

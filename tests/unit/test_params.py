@@ -1,0 +1,76 @@
+"""Parameter styles: each OpenAPI 3 style/explode and Swagger 2 collectionFormat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mockserver.contract.model import Parameter
+from mockserver.http import Headers
+from mockserver.params import MISSING, coerce, extract
+
+ARRAY = {"type": "array", "items": {"type": "integer"}}
+OBJECT = {"type": "object", "properties": {"limit": {"type": "integer"},
+                                           "offset": {"type": "integer"}}}
+
+
+def ident(schema: Any) -> Any:
+    return schema
+
+
+def param(location: str, schema: dict[str, Any], style: str, explode: bool,
+          fmt: str | None = None, name: str = "p") -> Parameter:
+    return Parameter(name=name, location=location, required=False, schema=schema,  # type: ignore[arg-type]
+                     style=style, explode=explode, collection_format=fmt)
+
+
+@pytest.mark.parametrize(
+    ("p", "query", "expected"),
+    [
+        (param("query", ARRAY, "form", True), [("p", "1"), ("p", "2")], [1, 2]),
+        (param("query", ARRAY, "form", False), [("p", "1,2")], [1, 2]),
+        (param("query", ARRAY, "spaceDelimited", False), [("p", "1 2")], [1, 2]),
+        (param("query", ARRAY, "pipeDelimited", False), [("p", "1|2")], [1, 2]),
+        (param("query", ARRAY, "form", False, fmt="pipes"), [("p", "1|2")], [1, 2]),
+        (param("query", ARRAY, "form", True, fmt="multi"), [("p", "1"), ("p", "2")], [1, 2]),
+        (param("query", ARRAY, "form", False, fmt="csv"), [("p", "3,4")], [3, 4]),
+        (param("query", ARRAY, "form", True), [("p[]", "1"), ("p[]", "2")], [1, 2]),
+        (param("query", OBJECT, "deepObject", True, name="page"),
+         [("page[limit]", "5"), ("page[offset]", "10")], {"limit": 5, "offset": 10}),
+        (param("query", {"type": "integer"}, "form", True, name="page[limit]"),
+         [("page[limit]", "5")], 5),
+        (param("query", {"type": "boolean"}, "form", True), [("p", "true")], True),
+        (param("query", {"type": "number"}, "form", True), [("p", "1.5")], 1.5),
+        (param("query", {"type": "integer"}, "form", True), [("p", "x1")], "x1"),
+    ],
+)
+def test_query_styles(p: Parameter, query: list[tuple[str, str]], expected: Any) -> None:
+    raw = extract(p, path_params={}, query=query, headers=Headers(), cookies={}, deref=ident)
+    assert coerce(raw, p.schema, ident) == expected
+
+
+@pytest.mark.parametrize(
+    ("p", "raw", "expected"),
+    [
+        (param("path", ARRAY, "simple", False), "1,2", [1, 2]),
+        (param("path", ARRAY, "label", False), ".1,2", [1, 2]),
+        (param("path", ARRAY, "matrix", False), ";p=1,2", [1, 2]),
+        (param("path", ARRAY, "matrix", True), ";p=1;p=2", [1, 2]),
+        (param("path", OBJECT, "simple", False), "limit,5,offset,1", {"limit": 5, "offset": 1}),
+        (param("path", OBJECT, "simple", True), "limit=5,offset=1", {"limit": 5, "offset": 1}),
+    ],
+)
+def test_path_styles(p: Parameter, raw: str, expected: Any) -> None:
+    value = extract(p, path_params={"p": raw}, query=[], headers=Headers(), cookies={},
+                    deref=ident)
+    assert coerce(value, p.schema, ident) == expected
+
+
+def test_header_array_and_missing() -> None:
+    p = param("header", ARRAY, "simple", False, name="X-Ids")
+    headers = Headers({"x-ids": "1, 2"})
+    value = extract(p, path_params={}, query=[], headers=headers, cookies={}, deref=ident)
+    assert coerce(value, p.schema, ident) == [1, 2]
+    absent = extract(p, path_params={}, query=[], headers=Headers(), cookies={}, deref=ident)
+    assert absent is MISSING
