@@ -7,6 +7,7 @@ routing twice costs time on the hot path. ``/__mockserver/`` goes to Flask as us
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -68,7 +69,7 @@ class MockDispatcher:
         request = Request(environ)
         try:
             mock_request = to_mock_request(request, self.pipeline.config.max_body_bytes)
-        except Exception:  # noqa: BLE001 - an unreadable request is the client's problem
+        except Exception:
             log.warning("could not read request %s %s", request.method, path, exc_info=True)
             response = problem(400, "Bad Request", "the request could not be read")
         else:
@@ -78,10 +79,8 @@ class MockDispatcher:
             if sock is not None:
                 import socket
 
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 sock.close()
             raise ConnectionAbortedError("fault: connection dropped on purpose")
         if response.delay > 0:

@@ -47,8 +47,13 @@ def main(verbose: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port (0: any free).")
 @click.option("--seed", type=int, default=None, help="Synthesis seed: same seed, same answers.")
-@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
-              help="A mockserver.yaml file.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A mockserver.yaml file.",
+)
 def serve(
     contracts: tuple[Path, ...],
     host: str,
@@ -62,16 +67,16 @@ def serve(
     from mockserver.server import MockServer, _QuietHandler
 
     try:
-        server = MockServer(list(contracts) or None, config=config_file, host=host, port=port,
-                            seed=seed)
+        server = MockServer(
+            list(contracts) or None, config=config_file, host=host, port=port, seed=seed
+        )
     except MockserverError as exc:
         raise _fail(exc) from None
     try:
-        httpd = make_server(host, port, server.app, threaded=True,
-                            request_handler=_QuietHandler)
+        httpd = make_server(host, port, server.app, threaded=True, request_handler=_QuietHandler)
     except OSError as exc:
         raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    httpd.daemon_threads = True
+    httpd.daemon_threads = True  # type: ignore[attr-defined]
     url = f"http://{host}:{httpd.server_port}"
     _banner(server, url)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -91,8 +96,12 @@ def _banner(server: Any, url: str) -> None:
     table.add_column("base path")
     table.add_column("operations", justify="right")
     for contract in server.pipeline.contracts:
-        table.add_row(contract.title, contract.version, contract.base_path or "/",
-                      str(len(contract.operations)))
+        table.add_row(
+            contract.title,
+            contract.version,
+            contract.base_path or "/",
+            str(len(contract.operations)),
+        )
     console.print(table)
     console.print(f"health: {url}/__mockserver/health   (Ctrl-C to stop)")
 

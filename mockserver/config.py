@@ -198,8 +198,12 @@ def _apply_section(section: Any, data: Mapping[str, Any], file: str, where: str)
                 section.operations[str(op)] = RateLimitRule(
                     requests=int(_typed(rule["requests"], int, file, f"{path}/{op}/requests")),
                     per_seconds=float(
-                        _typed(rule.get("per_seconds", 1), (int, float), file,
-                               f"{path}/{op}/per_seconds")
+                        _typed(
+                            rule.get("per_seconds", 1),
+                            (int, float),
+                            file,
+                            f"{path}/{op}/per_seconds",
+                        )
                     ),
                 )
         elif isinstance(section, RateLimitConfig) and key == "by":
@@ -210,7 +214,9 @@ def _apply_section(section: Any, data: Mapping[str, Any], file: str, where: str)
             current = getattr(section, key)
             if isinstance(current, bool):
                 setattr(section, key, _typed(value, bool, file, path))
-            elif isinstance(current, int) and not isinstance(current, bool) and key != "per_seconds":
+            elif (
+                isinstance(current, int) and not isinstance(current, bool) and key != "per_seconds"
+            ):
                 setattr(section, key, _typed(value, int, file, path))
             elif isinstance(current, float) or key == "per_seconds":
                 setattr(section, key, float(_typed(value, (int, float), file, path)))
@@ -222,9 +228,11 @@ def _apply_section(section: Any, data: Mapping[str, Any], file: str, where: str)
                 setattr(section, key, value if value is None else type(value)(value))
             else:
                 raise ConfigError(file, path, f"unexpected value {value!r}")
-        if key in ("token_ttl", "collection_size", "requests") and isinstance(
-            getattr(section, key, None), int
-        ) and getattr(section, key) < 0:
+        if (
+            key in ("token_ttl", "collection_size", "requests")
+            and isinstance(getattr(section, key, None), int)
+            and getattr(section, key) < 0
+        ):
             raise ConfigError(file, path, "must not be negative")
 
 

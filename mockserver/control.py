@@ -42,7 +42,8 @@ def create_blueprint(pipeline: Pipeline) -> Blueprint:
         since = request.args.get("since", default=0, type=int)
         limit = request.args.get("limit", default=None, type=int)
         entries = pipeline.journal.entries(since=since, limit=limit)
-        return jsonify({"entries": [e.to_dict() for e in entries],
-                        "capacity": pipeline.journal.capacity})
+        return jsonify(
+            {"entries": [e.to_dict() for e in entries], "capacity": pipeline.journal.capacity}
+        )
 
     return bp

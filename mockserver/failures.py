@@ -4,11 +4,11 @@ problem+json answers all render these same objects, never parsed strings."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a failure is."""
 
     ERROR = "error"

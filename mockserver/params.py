@@ -93,7 +93,7 @@ def parse_cookies(header: str | None) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(header)
-    except Exception:  # noqa: BLE001 - a malformed cookie header is simply no cookies
+    except Exception:
         return {}
     return {k: m.value for k, m in jar.items()}
 
@@ -146,11 +146,11 @@ def extract(
             sep = "." if param.explode else ","
         elif param.style == "matrix" and raw.startswith(";"):
             raw = raw[1:]
+            if is_array and param.explode:
+                return [p.partition("=")[2] for p in raw.split(";")]
             if not is_object and raw.startswith(param.name + "="):
                 raw = raw[len(param.name) + 1 :]
             sep = ";" if param.explode else ","
-            if is_array and param.explode:
-                return [p.partition("=")[2] for p in raw.split(";")]
         else:
             sep = ","
         if is_array:

@@ -13,9 +13,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mockserver.config import Config
+from mockserver.conformance.journal import Exchange, Journal
 from mockserver.contract.model import Contract, Operation
 from mockserver.contract.router import RouteMatch, Router
-from mockserver.conformance.journal import Exchange, Journal
+from mockserver.errorbody import render_error
 from mockserver.errors import ContractError
 from mockserver.failures import Failure
 from mockserver.http import MockRequest, MockResponse, problem
@@ -56,8 +57,9 @@ class Pipeline:
         try:
             response = self._handle(request, exchange)
         except ContractError as exc:
-            log.error("contract problem while answering %s %s: %s", request.method,
-                      request.path, exc)
+            log.error(
+                "contract problem while answering %s %s: %s", request.method, request.path, exc
+            )
             response = problem(
                 500,
                 "Contract error",
@@ -65,7 +67,7 @@ class Pipeline:
                 type_="https://mockserver.dev/problems/contract-error",
             )
             exchange.source = "error"
-        except Exception:  # noqa: BLE001 - the client gets problem+json, the log the trace
+        except Exception:
             log.exception("mockserver failed on %s %s", request.method, request.path)
             response = problem(
                 500,
@@ -82,9 +84,11 @@ class Pipeline:
 
     def _handle(self, request: MockRequest, exchange: Exchange) -> MockResponse:
         if len(request.body) > self.config.max_body_bytes:
-            return problem(413, "Payload Too Large",
-                           f"the body is {len(request.body)} bytes; the limit is "
-                           f"{self.config.max_body_bytes}")
+            return problem(
+                413,
+                "Payload Too Large",
+                f"the body is {len(request.body)} bytes; the limit is {self.config.max_body_bytes}",
+            )
         match = self.router.match(request.method, request.path)
         if not isinstance(match, RouteMatch):
             failure_rule = "method" if match.allowed else "path"
@@ -98,8 +102,9 @@ class Pipeline:
                 )
             else:
                 hint = f"; did you mean {', '.join(match.nearest)}?" if match.nearest else ""
-                resp = problem(404, "Not Found",
-                               f"no operation in the contract matches {request.path}{hint}")
+                resp = problem(
+                    404, "Not Found", f"no operation in the contract matches {request.path}{hint}"
+                )
             exchange.request_failures.append(
                 Failure("request", failure_rule, resp.json_body()["detail"], location="route")
             )
@@ -123,15 +128,19 @@ class Pipeline:
     def _invalid_request(self, op: Operation, status: int, failures: list[Failure]) -> MockResponse:
         first = failures[0]
         title = "Unsupported Media Type" if status == 415 else "Invalid request"
-        detail = first.message if len(failures) == 1 else (
-            f"{first.message} (and {len(failures) - 1} more)"
+        detail = (
+            first.message
+            if len(failures) == 1
+            else (f"{first.message} (and {len(failures) - 1} more)")
         )
-        return problem(
+        return render_error(
+            self.responder,
+            op,
             status,
             title,
             detail,
-            type_="https://mockserver.dev/problems/invalid-request",
             errors=[f.to_problem_error() for f in failures],
+            problem_type="https://mockserver.dev/problems/invalid-request",
         )
 
     def _answer(
@@ -149,8 +158,7 @@ class Pipeline:
             response = problem(
                 status,
                 "Preferred status not in the contract",
-                f"Prefer asked for {status}; {op.key} declares "
-                f"{', '.join(sorted(op.responses))}",
+                f"Prefer asked for {status}; {op.key} declares {', '.join(sorted(op.responses))}",
             )
         else:
             try:
@@ -181,8 +189,13 @@ class Pipeline:
         """Summary for the health endpoint."""
         return {
             "contracts": [
-                {"name": c.name, "title": c.title, "version": c.version,
-                 "base_path": c.base_path or "/", "operations": len(c.operations)}
+                {
+                    "name": c.name,
+                    "title": c.title,
+                    "version": c.version,
+                    "base_path": c.base_path or "/",
+                    "operations": len(c.operations),
+                }
                 for c in self.contracts
             ],
             "operations": len(self.operations),

@@ -11,6 +11,7 @@ import hashlib
 import random
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from mockserver.contract.model import _MISSING, MediaType, Operation, ResponseSpec
@@ -20,25 +21,11 @@ from mockserver.synth import synthesize
 from mockserver.validation import Validators
 
 # Smallest valid files, so clients that decode images or PDFs get something they can open.
+_DATA = Path(__file__).resolve().parent / "data"
 _TINY_FILES: dict[str, bytes] = {
-    "image/png": bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-    ),
-    "image/gif": bytes.fromhex(
-        "47494638396101000100800000ffffff00000021f90401000000002c00000000010001000002024401003b"
-    ),
-    "image/jpeg": bytes.fromhex(
-        "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c14"
-        "0d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d"
-        "38323c2e333432ffc0000b080001000101011100ffc4001f0000010501010101010100000000000000"
-        "000102030405060708090a0bffc400b5100002010303020403050504040000017d01020300041105"
-        "122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a252627"
-        "28292a3435363738393a434445464748494a535455565758595a636465666768696a737475767778"
-        "797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4"
-        "c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda000801"
-        "01000003f00fbd3ffd9"
-    ),
+    "image/png": (_DATA / "tiny.png").read_bytes(),
+    "image/gif": (_DATA / "tiny.gif").read_bytes(),
+    "image/jpeg": (_DATA / "tiny.jpg").read_bytes(),
     "application/pdf": (
         b"%PDF-1.1\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
         b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
@@ -108,9 +95,7 @@ class Responder:
                 continue
             for name, media in spec.content.items():
                 lname = name.lower()
-                if lname == wanted or (
-                    wanted.endswith("/*") and lname.startswith(wanted[:-1])
-                ):
+                if lname == wanted or (wanted.endswith("/*") and lname.startswith(wanted[:-1])):
                     return media
         return spec.first_media_type()
 
@@ -159,13 +144,21 @@ class Responder:
                         severity=Severity.WARNING,
                     )
                 )
-        rng = request_seed(self.seed, op.key, request.path, request.query, status,
-                           media.media_type, prefs.dynamic and request.headers.get("X-Request-Id"))
+        rng = request_seed(
+            self.seed,
+            op.key,
+            request.path,
+            request.query,
+            status,
+            media.media_type,
+            prefs.dynamic and request.headers.get("X-Request-Id"),
+        )
         if not is_json_media_type(media.media_type):
             if media.media_type.lower().startswith("text/"):
                 return "OK" if media.schema is None else str(self._synth(op, media.schema, rng))
-            return _TINY_FILES.get(media.media_type.lower(), bytes(rng.getrandbits(8)
-                                                                    for _ in range(16)))
+            return _TINY_FILES.get(
+                media.media_type.lower(), bytes(rng.getrandbits(8) for _ in range(16))
+            )
         if media.schema is None:
             return {}
         return self._synth(op, media.schema, rng)
@@ -184,7 +177,6 @@ class Responder:
     ) -> Headers:
         """Values for the headers the response declares (synthesised, deterministic)."""
         headers = Headers()
-        space = op.schemas
         for header in spec.headers.values():
             lname = header.name.lower()
             if lname in ("content-type", "content-length", "transfer-encoding", "connection"):

@@ -38,7 +38,7 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
 
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_error(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -126,8 +126,10 @@ class MockServer:
                 self._host, self._port, self.app, threaded=True, request_handler=_QuietHandler
             )
         except OSError as exc:
-            raise ServerError(f"cannot listen on {self._host}:{self._port}: {exc.strerror}") from None
-        self._server.daemon_threads = True
+            raise ServerError(
+                f"cannot listen on {self._host}:{self._port}: {exc.strerror}"
+            ) from None
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"mockserver-{self.port}", daemon=True
         )

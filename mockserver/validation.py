@@ -197,8 +197,13 @@ class Validators:
         if not request.body:
             if spec.required:
                 return [
-                    Failure("request", "required", "the request body is required",
-                            location="body", operation=op.key)
+                    Failure(
+                        "request",
+                        "required",
+                        "the request body is required",
+                        location="body",
+                        operation=op.key,
+                    )
                 ], 400
             return [], 400
         content_type = request.content_type
@@ -228,8 +233,9 @@ class Validators:
         try:
             value = self._parse_body(request, media, op)
         except _BodyError as exc:
-            return [Failure("request", exc.rule, exc.message, location="body",
-                            operation=op.key)], 400
+            return [
+                Failure("request", exc.rule, exc.message, location="body", operation=op.key)
+            ], 400
         data.body = value
         if media.schema is None or value is _BINARY:
             return [], 400
@@ -240,7 +246,8 @@ class Validators:
             Failure(
                 "request",
                 issue.rule,
-                f"body{issue.pointer or ''}: {issue.message}" if issue.pointer
+                f"body{issue.pointer or ''}: {issue.message}"
+                if issue.pointer
                 else f"body: {issue.message}",
                 location="body",
                 pointer=issue.pointer or "/",
@@ -296,6 +303,11 @@ class Validators:
                 )
             ]
         failures: list[Failure] = []
+        space = op.schemas
+
+        def deref(schema: Any) -> Any:
+            return space.deref(space.convert(schema, "response"), "response")
+
         for header in spec.headers.values():
             if header.name.lower() == "content-type":
                 continue
@@ -303,26 +315,32 @@ class Validators:
             if value is None:
                 if header.required:
                     failures.append(
-                        Failure("response", "required",
-                                f"required header '{header.name}' is missing",
-                                location="header", name=header.name, operation=op.key)
+                        Failure(
+                            "response",
+                            "required",
+                            f"required header '{header.name}' is missing",
+                            location="header",
+                            name=header.name,
+                            operation=op.key,
+                        )
                     )
                 continue
-            space = op.schemas
-
-            def deref(schema: Any) -> Any:
-                return space.deref(space.convert(schema, "response"), "response")
-
             typed = coerce(value, header.schema, deref)
             compiled = self.compiled(space, header.schema, "response")
             for issue in [] if compiled.is_valid(typed) else compiled.issues(typed):
                 failures.append(
-                    Failure("response", issue.rule, f"header '{header.name}': {issue.message}",
-                            location="header", name=header.name, operation=op.key)
+                    Failure(
+                        "response",
+                        issue.rule,
+                        f"header '{header.name}': {issue.message}",
+                        location="header",
+                        name=header.name,
+                        operation=op.key,
+                    )
                 )
         if not spec.content:
             return failures
-        if not response.body and response.status in (204, 304) or response.status == 304:
+        if (not response.body and response.status in (204, 304)) or response.status == 304:
             return failures
         ct = response.content_type
         media = None
@@ -349,14 +367,27 @@ class Validators:
         try:
             value = json.loads(response.body)
         except ValueError:
-            failures.append(Failure("response", "json", "the answer body is not valid JSON",
-                                    location="body", operation=op.key))
+            failures.append(
+                Failure(
+                    "response",
+                    "json",
+                    "the answer body is not valid JSON",
+                    location="body",
+                    operation=op.key,
+                )
+            )
             return failures
         compiled = self.compiled(op.schemas, media.schema, "response")
         if not compiled.is_valid(value):
             failures.extend(
-                Failure("response", issue.rule, f"body{issue.pointer}: {issue.message}",
-                        location="body", pointer=issue.pointer or "/", operation=op.key)
+                Failure(
+                    "response",
+                    issue.rule,
+                    f"body{issue.pointer}: {issue.message}",
+                    location="body",
+                    pointer=issue.pointer or "/",
+                    operation=op.key,
+                )
                 for issue in compiled.issues(value)
             )
         return failures

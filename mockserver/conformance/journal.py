@@ -117,8 +117,13 @@ class Journal:
         """A snapshot of the per-operation counters."""
         with self._lock:
             return {
-                k: OperationStats(v.calls, Counter(v.statuses), set(v.parameters),
-                                  v.request_violations, v.response_violations)
+                k: OperationStats(
+                    v.calls,
+                    Counter(v.statuses),
+                    set(v.parameters),
+                    v.request_violations,
+                    v.response_violations,
+                )
                 for k, v in self._stats.items()
             }
 

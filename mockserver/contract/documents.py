@@ -21,6 +21,7 @@ FILES_KEY = "x-mockserver-files"
 _DATA_KEYS = frozenset({"example", "value", "default", "enum", "const"})
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 MAX_YAML_ALIASES = 10_000
+MAX_EXPANDED_NODES = 2_000_000
 
 
 class _Loader(yaml.SafeLoader):
@@ -33,13 +34,13 @@ class _Loader(yaml.SafeLoader):
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
-        self._aliases = 0
+        self.aliases = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_YAML_ALIASES:
-                event = self.peek_event()
+            self.aliases += 1
+            if self.aliases > MAX_YAML_ALIASES:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
                 raise yaml.MarkedYAMLError(
                     problem=f"more than {MAX_YAML_ALIASES} YAML aliases (alias bomb?)",
                     problem_mark=event.start_mark,
@@ -75,7 +76,19 @@ def read_document(path: Path) -> Any:
                 str(path), f"line {exc.lineno}, column {exc.colno}", f"invalid JSON: {exc.msg}"
             ) from None
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        loader = _Loader(text)
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
+        if loader.aliases and _expanded_size(data) > MAX_EXPANDED_NODES:
+            raise ContractError(
+                str(path),
+                "",
+                f"invalid YAML: aliases expand to more than {MAX_EXPANDED_NODES} nodes "
+                "(alias bomb?)",
+            )
+        return data
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -85,6 +98,29 @@ def read_document(path: Path) -> Any:
         raise ContractError(str(path), "", f"invalid YAML: {exc}") from None
     except RecursionError:
         raise ContractError(str(path), "", "invalid YAML: nested too deeply") from None
+
+
+def _expanded_size(data: Any) -> int:
+    # Size as if every alias were copied, memoised per shared object: linear time.
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        hit = sizes.get(id(node))
+        if hit is not None:
+            return hit
+        sizes[id(node)] = 1  # cycles (recursive aliases) count once
+        children = node.values() if isinstance(node, dict) else node
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_EXPANDED_NODES:
+                break
+        sizes[id(node)] = total
+        return total
+
+    return size(data)
 
 
 def escape_pointer_token(token: str) -> str:
@@ -146,9 +182,7 @@ class Bundler:
         """Return the root document with external files under ``x-mockserver-files``."""
         root_doc = read_document(self.root)
         if not isinstance(root_doc, dict):
-            raise ContractError(
-                str(self.root), "", "a contract must be a mapping at the top level"
-            )
+            raise ContractError(str(self.root), "", "a contract must be a mapping at the top level")
         self._docs[self.root] = root_doc
         pending = [self.root]
         while pending:
@@ -181,7 +215,9 @@ class Bundler:
             for key, value in node.items():
                 if key in _DATA_KEYS or not isinstance(value, dict | list):
                     continue
-                self._walk(value, file, f"{pointer}/{escape_pointer_token(str(key))}", pending, seen)
+                self._walk(
+                    value, file, f"{pointer}/{escape_pointer_token(str(key))}", pending, seen
+                )
         elif isinstance(node, list):
             if id(node) in seen:
                 return

@@ -152,7 +152,7 @@ class _Builder:
 
     def build(self) -> Contract:
         doc = self.doc
-        info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+        info: dict[str, Any] = doc["info"] if isinstance(doc.get("info"), dict) else {}
         if self.dialect == "swagger2":
             base_path = str(doc.get("basePath") or "").rstrip("/")
         else:
@@ -195,8 +195,9 @@ class _Builder:
                 if not isinstance(op, dict):
                     raise self.error(op_ptr, "an operation must be a mapping")
                 contract.operations.append(
-                    self._operation(contract, str(template), method, op, op_ptr, shared,
-                                    global_security)
+                    self._operation(
+                        contract, str(template), method, op, op_ptr, shared, global_security
+                    )
                 )
         return contract
 
@@ -309,8 +310,12 @@ class _Builder:
             if (name, "path") not in params:
                 # Lenient like most servers: an undeclared path parameter is a string.
                 params[(name, "path")] = Parameter(
-                    name=name, location="path", required=True, schema={"type": "string"},
-                    style="simple", explode=False,
+                    name=name,
+                    location="path",
+                    required=True,
+                    schema={"type": "string"},
+                    style="simple",
+                    explode=False,
                 )
         extensions = op.get("x-mockserver") or {}
         return Operation(
@@ -346,6 +351,7 @@ class _Builder:
                 raise self.error(f"{node_ptr}/in", f"unknown parameter location {location!r}")
             name = str(node["name"])
             content_type = None
+            schema: Any
             if self.dialect == "swagger2":
                 schema = {k: node[k] for k in _SWAGGER_PARAM_SCHEMA_KEYS if k in node}
                 fmt = node.get("collectionFormat", "csv") if schema.get("type") == "array" else None
@@ -415,9 +421,7 @@ class _Builder:
             if p.get("in") == "body":
                 body_param = p
             elif p.get("in") == "formData":
-                form[str(p["name"])] = {
-                    k: p[k] for k in _SWAGGER_PARAM_SCHEMA_KEYS if k in p
-                }
+                form[str(p["name"])] = {k: p[k] for k in _SWAGGER_PARAM_SCHEMA_KEYS if k in p}
                 if p.get("required"):
                     form_required.append(str(p["name"]))
         if body_param is not None:
@@ -431,7 +435,8 @@ class _Builder:
             if form_required:
                 schema["required"] = form_required
             form_types = [
-                mt for mt in consumes
+                mt
+                for mt in consumes
                 if mt in ("multipart/form-data", "application/x-www-form-urlencoded")
             ] or ["application/x-www-form-urlencoded"]
             return RequestBodySpec(
@@ -440,9 +445,7 @@ class _Builder:
             )
         return None
 
-    def _response(
-        self, status: str, raw: Any, ptr: str, op: dict[str, Any]
-    ) -> ResponseSpec:
+    def _response(self, status: str, raw: Any, ptr: str, op: dict[str, Any]) -> ResponseSpec:
         node, node_ptr = self.deref(raw, ptr)
         if not isinstance(node, dict):
             raise self.error(node_ptr, "a response must be a mapping")

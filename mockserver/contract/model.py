@@ -200,6 +200,4 @@ class Contract:
 
     def token_urls(self) -> set[str]:
         """Every OAuth2 token URL this contract declares."""
-        return {
-            f.token_url for s in self.security_schemes.values() for f in s.flows if f.token_url
-        }
+        return {f.token_url for s in self.security_schemes.values() for f in s.flows if f.token_url}

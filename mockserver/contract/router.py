@@ -86,7 +86,8 @@ class Router:
                 node = child
         # The first contract mounted wins a clash (same method and path in two contracts).
         node.operations.setdefault(op.method, op)
-        self._templates.append(op.full_path)
+        if op.full_path not in self._templates:
+            self._templates.append(op.full_path)
 
     def match(self, method: str, path: str) -> RouteMatch | RouteMiss:
         """Find the operation for ``method`` and the (percent-decoded) ``path``."""

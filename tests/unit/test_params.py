@@ -11,18 +11,33 @@ from mockserver.http import Headers
 from mockserver.params import MISSING, coerce, extract
 
 ARRAY = {"type": "array", "items": {"type": "integer"}}
-OBJECT = {"type": "object", "properties": {"limit": {"type": "integer"},
-                                           "offset": {"type": "integer"}}}
+OBJECT = {
+    "type": "object",
+    "properties": {"limit": {"type": "integer"}, "offset": {"type": "integer"}},
+}
 
 
 def ident(schema: Any) -> Any:
     return schema
 
 
-def param(location: str, schema: dict[str, Any], style: str, explode: bool,
-          fmt: str | None = None, name: str = "p") -> Parameter:
-    return Parameter(name=name, location=location, required=False, schema=schema,  # type: ignore[arg-type]
-                     style=style, explode=explode, collection_format=fmt)
+def param(
+    location: str,
+    schema: dict[str, Any],
+    style: str,
+    explode: bool,
+    fmt: str | None = None,
+    name: str = "p",
+) -> Parameter:
+    return Parameter(
+        name=name,
+        location=location,
+        required=False,
+        schema=schema,  # type: ignore[arg-type]
+        style=style,
+        explode=explode,
+        collection_format=fmt,
+    )
 
 
 @pytest.mark.parametrize(
@@ -36,10 +51,16 @@ def param(location: str, schema: dict[str, Any], style: str, explode: bool,
         (param("query", ARRAY, "form", True, fmt="multi"), [("p", "1"), ("p", "2")], [1, 2]),
         (param("query", ARRAY, "form", False, fmt="csv"), [("p", "3,4")], [3, 4]),
         (param("query", ARRAY, "form", True), [("p[]", "1"), ("p[]", "2")], [1, 2]),
-        (param("query", OBJECT, "deepObject", True, name="page"),
-         [("page[limit]", "5"), ("page[offset]", "10")], {"limit": 5, "offset": 10}),
-        (param("query", {"type": "integer"}, "form", True, name="page[limit]"),
-         [("page[limit]", "5")], 5),
+        (
+            param("query", OBJECT, "deepObject", True, name="page"),
+            [("page[limit]", "5"), ("page[offset]", "10")],
+            {"limit": 5, "offset": 10},
+        ),
+        (
+            param("query", {"type": "integer"}, "form", True, name="page[limit]"),
+            [("page[limit]", "5")],
+            5,
+        ),
         (param("query", {"type": "boolean"}, "form", True), [("p", "true")], True),
         (param("query", {"type": "number"}, "form", True), [("p", "1.5")], 1.5),
         (param("query", {"type": "integer"}, "form", True), [("p", "x1")], "x1"),
@@ -62,8 +83,7 @@ def test_query_styles(p: Parameter, query: list[tuple[str, str]], expected: Any)
     ],
 )
 def test_path_styles(p: Parameter, raw: str, expected: Any) -> None:
-    value = extract(p, path_params={"p": raw}, query=[], headers=Headers(), cookies={},
-                    deref=ident)
+    value = extract(p, path_params={"p": raw}, query=[], headers=Headers(), cookies={}, deref=ident)
     assert coerce(value, p.schema, ident) == expected
 
 

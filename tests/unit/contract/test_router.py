@@ -52,7 +52,9 @@ def router(tmp_path_factory: pytest.TempPathFactory) -> Router:
         ("GET", "/v1", "/v1/", {}),
     ],
 )
-def test_matches(router: Router, method: str, path: str, template: str, params: dict[str, str]) -> None:
+def test_matches(
+    router: Router, method: str, path: str, template: str, params: dict[str, str]
+) -> None:
     match = router.match(method, path)
     assert isinstance(match, RouteMatch), match
     assert match.operation.full_path == template
