@@ -74,8 +74,9 @@ def coerce(value: Any, schema: Any, deref: Deref) -> Any:
     if "number" in types and _NUM.match(value):
         number = float(value)
         return int(number) if number.is_integer() and "integer" in types else number
-    if "boolean" in types and value in ("true", "false"):
-        return value == "true"
+    if "boolean" in types and value.lower() in ("true", "false"):
+        # Case-insensitive: the Amadeus SDK sends Python's `True`.
+        return value.lower() == "true"
     if "null" in types and value in ("", "null") and "string" not in types:
         return None
     if "object" in types and value.startswith("{"):

@@ -217,6 +217,8 @@ class Responder:
         headers = self.headers_for(op, spec, request, status)
         media = self.choose_media(spec, request)
         if media is None or status in (204, 304):
+            if spec.bodiless_media_type:
+                headers.set("Content-Type", spec.bodiless_media_type)
             return MockResponse(status, headers)
         value = body if has_body else self.body_for(op, status, media, request, prefs, warnings)
         headers.set("Content-Type", media.media_type)

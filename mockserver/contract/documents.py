@@ -212,8 +212,11 @@ class Bundler:
             ref = node.get("$ref")
             if isinstance(ref, str):
                 node["$ref"] = self._rewrite(ref, file, pointer, pending)
+            in_responses = pointer.endswith("/responses")
             for key, value in node.items():
-                if key in _DATA_KEYS or not isinstance(value, dict | list):
+                if not isinstance(value, dict | list):
+                    continue
+                if key in _DATA_KEYS and not (key == "default" and in_responses):
                     continue
                 self._walk(
                     value, file, f"{pointer}/{escape_pointer_token(str(key))}", pending, seen

@@ -459,10 +459,13 @@ class _Builder:
             else:
                 schema = h.get("schema") or {}
             headers[str(name)] = HeaderSpec(str(name), bool(h.get("required", False)), schema)
+        bodiless = None
         if self.dialect == "swagger2":
             content: dict[str, MediaType] = {}
-            if node.get("schema") is not None:
-                produces = op.get("produces") or self.doc.get("produces") or ["application/json"]
+            produces = op.get("produces") or self.doc.get("produces") or ["application/json"]
+            if node.get("schema") is None:
+                bodiless = str(produces[0]) if produces else None
+            else:
                 examples = node.get("examples") or {}
                 for mt in produces:
                     content[mt] = MediaType(mt, node["schema"], example=examples.get(mt, _MISSING))
@@ -473,4 +476,5 @@ class _Builder:
             description=str(node.get("description") or ""),
             content=content,
             headers=headers,
+            bodiless_media_type=bodiless,
         )

@@ -79,6 +79,9 @@ class ResponseSpec:
     description: str
     content: dict[str, MediaType]
     headers: dict[str, HeaderSpec]
+    # Swagger 2.0 `produces` applies even to answers without a schema; tools such as
+    # schemathesis then expect that Content-Type on an empty answer too.
+    bodiless_media_type: str | None = None
 
     def first_media_type(self) -> MediaType | None:
         """The first declared media type, JSON-ish ones preferred."""

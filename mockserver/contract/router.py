@@ -54,7 +54,8 @@ def _segment_regex(segment: str) -> re.Pattern[str]:
         parts.append(f"(?P<p{len(parts)}>.+?)")
         last = m.end()
     parts.append(re.escape(segment[last:]))
-    return re.compile("^" + "".join(parts) + "$")
+    # DOTALL and \Z: a percent-decoded segment may hold a newline, still one segment.
+    return re.compile("".join(parts) + r"\Z", re.DOTALL)
 
 
 class Router:
