@@ -131,8 +131,9 @@ def _fill(body: Any, schema: Any, facts: _Facts, space: Any, depth: int = 0) -> 
             value = facts.title
         elif lname == "status":
             value = facts.status
-        elif lname == "code" and facts.code is not None:
-            value = facts.code
+        elif lname == "code":
+            # an API-specific code when the behaviour has one, else the HTTP status
+            value = facts.code if facts.code is not None else facts.status
         elif lname == "error" and facts.error and "string" in schema_types(prop, space.deref):
             value = facts.error
         elif lname == "error" and isinstance(body.get(name), dict):

@@ -126,13 +126,10 @@ class Pipeline:
         return self._answer(op, match, request, prefs, exchange)
 
     def _invalid_request(self, op: Operation, status: int, failures: list[Failure]) -> MockResponse:
-        first = failures[0]
         title = "Unsupported Media Type" if status == 415 else "Invalid request"
-        detail = (
-            first.message
-            if len(failures) == 1
-            else (f"{first.message} (and {len(failures) - 1} more)")
-        )
+        detail = "; ".join(f.message for f in failures[:5])
+        if len(failures) > 5:
+            detail += f" (and {len(failures) - 5} more)"
         return render_error(
             self.responder,
             op,

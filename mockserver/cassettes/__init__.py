@@ -1,0 +1,1 @@
+"""Cassettes in VCR.py's format: replay, record, drift."""
