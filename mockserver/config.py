@@ -43,6 +43,12 @@ class OAuthConfig:
     # (for contracts such as Amadeus' published ones, which omit it).
     require: list[str] = field(default_factory=list)
     realm: str = "mockserver"
+    # Authorization header schemes that carry a bearer token; GitHub also takes "token".
+    authorization_schemes: list[str] = field(default_factory=lambda: ["Bearer"])
+    # http bearer schemes: reject tokens we did not issue (unless listed in api_keys).
+    static_tokens_only: bool = False
+    # Accepted API keys (apiKey schemes); empty: any non-empty key.
+    api_keys: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -70,8 +76,16 @@ class PaginationConfig:
     """Paginated collections."""
 
     collection_size: int = 42
-    # per operation key: {style: page|offset|pagecursor|cursor|link, ...}
+    # per operation key ("GET /things"): overrides of detection. Paging: style
+    # (page|offset|pageoffset|cursor|link|none), page_param, size_param, offset_param,
+    # cursor_param, before_param, cursor_by_id, default_size, max_size, first_page,
+    # link_header. Datasets: id_field, collection_size, resource (false: no dataset), and
+    # on item operations collection (the list path) and id_param.
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Page size when the operation's size parameter declares no default (or has none).
+    default_page_size: int = 20
+    # Seed each dataset with the items of the list operation's example first.
+    seed_examples: bool = True
 
 
 @dataclass(slots=True)

@@ -1,4 +1,8 @@
-"""The admin API under ``/__mockserver/``: health, reset, journal (JSON in and out)."""
+"""The admin API under ``/__mockserver/`` (JSON in and out).
+
+``GET health``, ``POST reset``, ``GET journal``, ``GET/POST/DELETE scenario``,
+``POST tokens/expire``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from mockserver.behaviours.faults import Scenario
+from mockserver.errors import ConfigError
 from mockserver.pipeline import Pipeline
 
 
@@ -46,4 +52,40 @@ def create_blueprint(pipeline: Pipeline) -> Blueprint:
             {"entries": [e.to_dict() for e in entries], "capacity": pipeline.journal.capacity}
         )
 
+    @bp.get("/scenario")
+    def list_scenarios() -> ResponseReturnValue:
+        return jsonify({"scenarios": [s.to_json() for s in pipeline.faults.list()]})
+
+    @bp.post("/scenario")
+    def add_scenario() -> ResponseReturnValue:
+        data = request.get_json(silent=True)
+        if data is None:
+            return _problem(400, "Invalid scenario", "the body must be a JSON object")
+        try:
+            scenario = Scenario.from_json(data, "POST /__mockserver/scenario")
+        except ConfigError as exc:
+            return _problem(400, "Invalid scenario", exc.problem, pointer=exc.location)
+        added = pipeline.faults.add(scenario)
+        resp = jsonify(added.to_json())
+        resp.status_code = 201
+        return resp
+
+    @bp.delete("/scenario")
+    def delete_scenarios() -> ResponseReturnValue:
+        removed = pipeline.faults.remove(request.args.get("id") or None)
+        return jsonify({"removed": removed})
+
+    @bp.post("/tokens/expire")
+    def expire_tokens() -> ResponseReturnValue:
+        return jsonify({"expired": pipeline.oauth.expire_all()})
+
     return bp
+
+
+def _problem(status: int, title: str, detail: str, **extra: Any) -> ResponseReturnValue:
+    resp = jsonify(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    )
+    resp.status_code = status
+    resp.content_type = "application/problem+json"
+    return resp

@@ -1,17 +1,23 @@
 """The request pipeline: ``handle(MockRequest) -> MockResponse``. No Flask, no sockets.
 
-Steps, in order (see the README's architecture section):
-route -> faults -> rate limit -> auth -> request validation -> answer -> self-check -> journal.
+Steps, in order (see the README's architecture section): route -> faults -> auth
+(identify) -> rate limit -> auth (enforce) -> request validation -> answer -> self-check
+-> journal. The caller is identified before the rate limit so limits count per client,
+but an auth failure is only answered after the limit: a client hammering with a bad
+token is still throttled.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from mockserver.behaviours.faults import FaultAction, Faults
+from mockserver.behaviours.oauth import ANONYMOUS, Identity, OAuth
+from mockserver.behaviours.ratelimit import RateDecision, RateLimiter
 from mockserver.config import Config
 from mockserver.conformance.journal import Exchange, Journal
 from mockserver.contract.model import Contract, Operation
@@ -19,27 +25,45 @@ from mockserver.contract.router import RouteMatch, Router
 from mockserver.errorbody import render_error
 from mockserver.errors import ContractError
 from mockserver.failures import Failure
-from mockserver.http import MockRequest, MockResponse, problem
+from mockserver.http import Headers, MockRequest, MockResponse, Rejection, dump_json, problem
 from mockserver.responder import ExampleNotFound, Preferences, Responder, parse_prefer
-from mockserver.validation import Validators
+from mockserver.state.base import StateStore
+from mockserver.state.memory import MemoryStore
+from mockserver.validation import RequestData, Validators
 
 log = logging.getLogger("mockserver")
+Clock = Callable[[], float]
 
 
 class Pipeline:
     """Everything between a parsed request and its answer, for a set of contracts."""
 
-    def __init__(self, contracts: Sequence[Contract], config: Config | None = None) -> None:
+    def __init__(
+        self,
+        contracts: Sequence[Contract],
+        config: Config | None = None,
+        *,
+        store: StateStore | None = None,
+        clock: Clock = time.time,
+    ) -> None:
         self.contracts = list(contracts)
         self.config = config or Config()
+        self.store: StateStore = store if store is not None else MemoryStore()
+        self.clock = clock
         self.operations: list[Operation] = [op for c in self.contracts for op in c.operations]
         self.router = Router(self.operations)
         self.validators = Validators()
         self.responder = Responder(self.validators, self.config.seed)
         self.journal = Journal(self.config.journal_size)
+        self.oauth = OAuth(self.contracts, self.config.oauth, self.store, clock)
+        self.limiter = RateLimiter(self.config.rate_limit, self.store, clock)
+        self.faults = Faults(self.config.faults, self.store)
 
     def reset(self) -> None:
-        """Back to the state at start: journal emptied."""
+        """Back to the state at start: tokens, counters, scenarios, data, journal."""
+        self.oauth.reset()
+        self.limiter.reset()
+        self.faults.reset()
         self.journal.clear()
 
     def handle(self, request: MockRequest) -> MockResponse:
@@ -57,9 +81,7 @@ class Pipeline:
         try:
             response = self._handle(request, exchange)
         except ContractError as exc:
-            log.error(
-                "contract problem while answering %s %s: %s", request.method, request.path, exc
-            )
+            log.error("contract problem answering %s %s: %s", request.method, request.path, exc)
             response = problem(
                 500,
                 "Contract error",
@@ -67,7 +89,7 @@ class Pipeline:
                 type_="https://mockserver.dev/problems/contract-error",
             )
             exchange.source = "error"
-        except Exception:
+        except Exception:  # the client gets problem+json, the log gets the traceback
             log.exception("mockserver failed on %s %s", request.method, request.path)
             response = problem(
                 500,
@@ -82,35 +104,71 @@ class Pipeline:
         self.journal.record(exchange)
         return response
 
+    # -- the steps ------------------------------------------------------------------------
+
     def _handle(self, request: MockRequest, exchange: Exchange) -> MockResponse:
         if len(request.body) > self.config.max_body_bytes:
             return problem(
                 413,
                 "Payload Too Large",
-                f"the body is {len(request.body)} bytes; the limit is {self.config.max_body_bytes}",
+                f"the body is larger than the limit of {self.config.max_body_bytes} bytes",
             )
         match = self.router.match(request.method, request.path)
+        op = match.operation if isinstance(match, RouteMatch) else None
+        if op is not None:
+            exchange.operation = op.key
+        if self.oauth.handles(request.method, request.path):
+            return self._oauth_endpoint(request, op, exchange)
         if not isinstance(match, RouteMatch):
-            failure_rule = "method" if match.allowed else "path"
-            if match.allowed:
-                resp = problem(
-                    405,
-                    "Method Not Allowed",
-                    f"{request.method} is not allowed on {request.path}; allowed: "
-                    f"{', '.join(match.allowed)}",
-                    headers={"Allow": ", ".join(match.allowed)},
-                )
-            else:
-                hint = f"; did you mean {', '.join(match.nearest)}?" if match.nearest else ""
-                resp = problem(
-                    404, "Not Found", f"no operation in the contract matches {request.path}{hint}"
-                )
+            return self._no_route(request, match.allowed, match.nearest, exchange)
+        assert op is not None
+        action = self.faults.apply(op.key, request)
+        if action is not None and action.drop:
+            exchange.source = f"fault:{action.scenario_id}"
+            return MockResponse(0, drop_connection=True, delay=action.delay)
+        auth = self.oauth.enforce(op, request)
+        identity = auth if isinstance(auth, Identity) else ANONYMOUS
+        exchange.client = identity.client_id or request.remote_addr
+        decision = self.limiter.check(op.key, identity.client_id, request.remote_addr)
+        response = self._after_limit(op, match, request, exchange, auth, decision, action)
+        if decision is not None:
+            for name, value in self.limiter.headers(decision).items():
+                response.headers.set(name, value)
+        if action is not None:
+            response.delay = max(response.delay, action.delay)
+            for name, value in action.headers.items():
+                response.headers.set(name, value)
+        self._self_check(op, response, exchange)
+        return response
+
+    def _after_limit(
+        self,
+        op: Operation,
+        match: RouteMatch,
+        request: MockRequest,
+        exchange: Exchange,
+        auth: Identity | Rejection,
+        decision: RateDecision | None,
+        action: FaultAction | None,
+    ) -> MockResponse:
+        if decision is not None and not decision.allowed:
+            exchange.source = "rate-limit"
+            return self._reject(op, self.limiter.rejection(decision))
+        if isinstance(auth, Rejection):
+            exchange.source = "auth"
             exchange.request_failures.append(
-                Failure("request", failure_rule, resp.json_body()["detail"], location="route")
+                Failure(
+                    "request",
+                    auth.error or "auth",
+                    auth.detail or auth.title,
+                    location="auth",
+                    operation=op.key,
+                )
             )
-            return resp
-        op = match.operation
-        exchange.operation = op.key
+            return self._reject(op, auth)
+        if action is not None and action.status is not None:
+            exchange.source = f"fault:{action.scenario_id}"
+            return self._forced(op, request, action)
         prefs = parse_prefer(request.headers)
         verdict = self.validators.validate_request(match, request)
         exchange.parameters = sorted(
@@ -123,7 +181,79 @@ class Pipeline:
             if self.config.validate_requests:
                 exchange.source = "validation"
                 return self._invalid_request(op, verdict.status, verdict.failures)
-        return self._answer(op, match, request, prefs, exchange)
+        return self._answer(op, match, request, prefs, verdict.data, exchange)
+
+    def _oauth_endpoint(
+        self, request: MockRequest, op: Operation | None, exchange: Exchange
+    ) -> MockResponse:
+        exchange.source = "oauth"
+        decision = None
+        if op is not None:
+            decision = self.limiter.check(op.key, "", request.remote_addr)
+            if decision is not None and not decision.allowed:
+                exchange.source = "rate-limit"
+                return self._reject(op, self.limiter.rejection(decision))
+        if request.method == "GET":
+            response = self.oauth.authorize(request)
+        else:
+            response = self.oauth.token(request)
+        if decision is not None:
+            for name, value in self.limiter.headers(decision).items():
+                response.headers.set(name, value)
+        if op is not None:
+            self._self_check(op, response, exchange)
+        return response
+
+    def _no_route(
+        self, request: MockRequest, allowed: list[str], nearest: list[str], exchange: Exchange
+    ) -> MockResponse:
+        if allowed:
+            detail = (
+                f"{request.method} is not allowed on {request.path}; allowed: {', '.join(allowed)}"
+            )
+            resp = problem(405, "Method Not Allowed", detail, headers={"Allow": ", ".join(allowed)})
+            rule = "method"
+        else:
+            hint = f"; did you mean {', '.join(nearest)}?" if nearest else ""
+            detail = f"no operation in the contract matches {request.path}{hint}"
+            resp = problem(404, "Not Found", detail)
+            rule = "path"
+        exchange.request_failures.append(Failure("request", rule, detail, location="route"))
+        return resp
+
+    def _reject(self, op: Operation, rejection: Rejection) -> MockResponse:
+        return render_error(
+            self.responder,
+            op,
+            rejection.status,
+            rejection.title,
+            rejection.detail,
+            code=rejection.code,
+            error=rejection.error,
+            headers=rejection.headers,
+        )
+
+    def _forced(self, op: Operation, request: MockRequest, action: FaultAction) -> MockResponse:
+        status = action.status
+        assert status is not None
+        if action.body is not None:
+            media = op.response_for(status)
+            mt = media.first_media_type() if media is not None else None
+            content_type = mt.media_type if mt is not None else "application/json"
+            headers = Headers({"Content-Type": content_type})
+            body = action.body
+            return MockResponse(
+                status, headers, body.encode() if isinstance(body, str) else dump_json(body)
+            )
+        if op.response_for(status) is None or status >= 400:
+            return render_error(
+                self.responder,
+                op,
+                status,
+                _reason(status),
+                f"scenario {action.scenario_id} forced status {status}",
+            )
+        return self.responder.build(op, status, request, Preferences(), [])
 
     def _invalid_request(self, op: Operation, status: int, failures: list[Failure]) -> MockResponse:
         title = "Unsupported Media Type" if status == 415 else "Invalid request"
@@ -146,6 +276,7 @@ class Pipeline:
         match: RouteMatch,
         request: MockRequest,
         prefs: Preferences,
+        data: RequestData,
         exchange: Exchange,
     ) -> MockResponse:
         status = prefs.code or op.success_status()
@@ -170,11 +301,10 @@ class Pipeline:
                 )
             exchange.source = "example" if not warnings and not prefs.dynamic else "synthesis"
         exchange.response_failures.extend(warnings)
-        self._self_check(op, response, exchange)
         return response
 
     def _self_check(self, op: Operation, response: MockResponse, exchange: Exchange) -> None:
-        if not self.config.self_check:
+        if not self.config.self_check or response.drop_connection:
             return
         failures = self.validators.validate_response(op, response)
         if failures:
@@ -197,3 +327,12 @@ class Pipeline:
             ],
             "operations": len(self.operations),
         }
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"Status {status}"

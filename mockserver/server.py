@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mockserver.app import create_app
+from mockserver.behaviours.faults import Scenario
 from mockserver.config import Config, load_config_file, merge
 from mockserver.contract.loader import load_contract
 from mockserver.contract.model import Contract
@@ -78,6 +80,7 @@ class MockServer:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: int | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if contracts is None:
             paths: list[str | Path] = [default_contract()]
@@ -87,7 +90,7 @@ class MockServer:
             paths = list(contracts)
         loaded = [load_contract(p) for p in paths]
         self.config = build_config(loaded, config, seed)
-        self.pipeline = Pipeline(loaded, self.config)
+        self.pipeline = Pipeline(loaded, self.config, clock=clock)
         self.app = create_app(self.pipeline)
         self._host = host
         self._port = port
@@ -150,6 +153,40 @@ class MockServer:
     def reset(self) -> None:
         """State back to the start (journal, tokens, counters, scenarios)."""
         self.pipeline.reset()
+
+    def scenario(
+        self,
+        operation: str | None = None,
+        *,
+        status: int | None = None,
+        times: int | None = None,
+        delay_ms: int = 0,
+        drop: bool = False,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Scenario:
+        """Force a fault: ``scenario("GET /v1/x", status=429, times=1)``."""
+        data: dict[str, Any] = {
+            "operation": operation,
+            "times": times,
+            "delay_ms": delay_ms,
+            "drop": drop,
+        }
+        if status is not None:
+            data["status"] = status
+        if body is not None:
+            data["body"] = body
+        if headers is not None:
+            data["headers"] = headers
+        return self.pipeline.faults.add(Scenario.from_json(data, "MockServer.scenario"))
+
+    def clear_scenarios(self) -> int:
+        """Remove every scenario added at run time; returns how many."""
+        return self.pipeline.faults.remove(None)
+
+    def expire_tokens(self) -> int:
+        """Expire every access token issued so far (clients must get new ones)."""
+        return self.pipeline.oauth.expire_all()
 
     def __enter__(self) -> MockServer:
         return self.start()

@@ -1,0 +1,946 @@
+"""OAuth2 for the mock: token and authorization endpoints, and enforcement of security.
+
+Follows RFC 6749 (grants, client authentication, error codes), RFC 6750 (bearer tokens
+and ``WWW-Authenticate``) and RFC 7636 (PKCE). Everything lives in the ``StateStore``
+under ``oauth:`` so several workers share tokens. Validity is decided by the injected
+clock; store TTLs only collect garbage, so tests can expire tokens with a fake clock.
+
+Store keys::
+
+    oauth:code:<code>        an authorization code, taken once
+    oauth:code-seen:<code>   outlives the redemption: a second one is a replay
+    oauth:at:<token>         an access token
+    oauth:rt:<token>         a refresh token, taken once (rotation)
+    oauth:rt-seen:<token>    outlives the rotation: a second use is a replay
+    oauth:revoked:<family>   every token of a family (one code or one grant) is dead
+    oauth:generation         bumped by expire_all(); older access tokens are expired
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
+
+from mockserver.config import OAuthClient, OAuthConfig
+from mockserver.contract.model import Contract, Operation, SecurityRequirement, SecurityScheme
+from mockserver.http import Headers, MockRequest, MockResponse, Rejection
+from mockserver.state.base import StateStore
+
+Clock = Callable[[], float]
+
+DEFAULT_TOKEN_PATHS = ("/v1/security/oauth2/token", "/login/oauth/access_token")
+DEFAULT_AUTHORIZE_PATHS = ("/v1/security/oauth2/authorize", "/login/oauth/authorize")
+GRANT_TYPES = ("authorization_code", "client_credentials", "refresh_token")
+
+_PREFIX = "oauth:"
+_GC_SLACK = 86400.0
+_FOREVER = 10 * 365 * 86400.0
+_PKCE = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 section 4.1
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 section 3.3
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_ERROR_TITLES = {
+    "invalid_request": "Invalid request",
+    "invalid_client": "Invalid client",
+    "invalid_grant": "Invalid grant",
+    "unauthorized_client": "Unauthorized client",
+    "unsupported_grant_type": "Unsupported grant type",
+    "invalid_scope": "Invalid scope",
+}
+_STATUS_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}
+# How bad a failed security check is; the worst one is what the client hears.
+_MISSING, _INVALID, _SCOPE, _MALFORMED = range(4)
+
+
+@dataclass(slots=True, frozen=True)
+class Identity:
+    """Who is calling, for rate limits and the journal.
+
+    ``kind`` is ``oauth2`` (a token we issued), ``bearer`` (a token we did not issue;
+    ``client_id`` is a digest of it), ``apiKey`` (``client_id`` is the key), ``basic``
+    (the user name) or ``anonymous`` (``client_id`` is empty: use the remote address).
+    """
+
+    client_id: str
+    scopes: tuple[str, ...]
+    kind: str
+    token: str | None = None
+
+
+ANONYMOUS = Identity(client_id="", scopes=(), kind="anonymous")
+# Stands in for the security a contract omits when ``config.require`` asks for a token.
+_REQUIRED_SCHEME = SecurityScheme(name="mockserver-required-oauth2", type="oauth2")
+
+
+class _OAuthError(Exception):
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+@dataclass(slots=True)
+class _Fail:
+    rank: int
+    status: int
+    detail: str
+    challenge: str
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class _TokenShape:
+    """What the contract's token operation declares beyond RFC 6749."""
+
+    success: dict[str, Any]
+    errors: dict[int, dict[str, Any]]
+    token_type: str = "Bearer"
+    # The token request schema does not require grant_type (GitHub): infer it.
+    infer_grant: bool = False
+
+
+class OAuth:
+    """Token endpoint, authorization endpoint and security enforcement for the pipeline.
+
+    ``handles(method, path)`` tells whether ``token`` or ``authorize`` answers a request;
+    ``enforce`` checks an operation's security requirements and says who is calling.
+    """
+
+    def __init__(
+        self,
+        contracts: Sequence[Contract],
+        config: OAuthConfig,
+        store: StateStore,
+        clock: Clock = time.time,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.token_paths: set[str] = set(DEFAULT_TOKEN_PATHS)
+        self.authorize_paths: set[str] = set(DEFAULT_AUTHORIZE_PATHS)
+        if config.token_path:
+            self.token_paths.add(_norm(config.token_path))
+        if config.authorize_path:
+            self.authorize_paths.add(_norm(config.authorize_path))
+        for contract in contracts:
+            for scheme in contract.security_schemes.values():
+                for flow in scheme.flows:
+                    for url in (flow.token_url, flow.refresh_url):
+                        if url:
+                            self.token_paths |= _endpoint_paths(url, contract.base_path)
+                    if flow.authorization_url:
+                        self.authorize_paths |= _endpoint_paths(
+                            flow.authorization_url, contract.base_path
+                        )
+        self._shapes = {path: _token_shape(contracts, path) for path in self.token_paths}
+        self._schemes = {s.lower() for s in config.authorization_schemes}
+        self._require = {_op_key(k) for k in config.require}
+
+    # -- routing --------------------------------------------------------------------------
+
+    def handles(self, method: str, path: str) -> bool:
+        """True for a POST to a token path or a GET of an authorization path."""
+        method, path = method.upper(), _norm(path)
+        return (method == "POST" and path in self.token_paths) or (
+            method == "GET" and path in self.authorize_paths
+        )
+
+    # -- token endpoint (RFC 6749 sections 4.1.3, 4.4, 6) ---------------------------------
+
+    def token(self, request: MockRequest) -> MockResponse:
+        """Answer a token request: 200 with a token, or an RFC 6749 section 5.2 error."""
+        shape = self._shapes.get(_norm(request.path)) or _TokenShape({}, {})
+        try:
+            body = self._grant(request, shape)
+        except _OAuthError as exc:
+            return self._token_error(exc, shape)
+        return MockResponse.json(200, body, headers=_NO_STORE)
+
+    def _grant(self, request: MockRequest, shape: _TokenShape) -> dict[str, Any]:
+        if request.method != "POST":
+            raise _OAuthError("invalid_request", "the token endpoint takes POST requests only")
+        params = _token_params(request)
+        grant = params.get("grant_type")
+        if grant is None and shape.infer_grant:
+            grant = _inferred_grant(params)
+        if grant is None:
+            raise _OAuthError("invalid_request", "grant_type is missing")
+        client_id, secret = _client_credentials(request, params)
+        client = self._authenticate(client_id, secret)
+        public = secret is None
+        if grant not in GRANT_TYPES:
+            raise _OAuthError("unsupported_grant_type", f"grant_type {grant!r} is not supported")
+        if client is not None and client.grants and grant not in client.grants:
+            raise _OAuthError(
+                "unauthorized_client", f"client {client_id!r} may not use grant_type {grant!r}"
+            )
+        if grant == "client_credentials":
+            if public:
+                raise _OAuthError(
+                    "invalid_client", "client_credentials needs client authentication", 401
+                )
+            scopes = _granted_scopes(params.get("scope"), _allowed_scopes(client), client)
+            return self._mint(shape, client_id, scopes, secrets.token_urlsafe(16), public, False)
+        if grant == "authorization_code":
+            return self._redeem_code(shape, client_id, public, params)
+        return self._refresh(shape, client_id, public, params)
+
+    def _authenticate(self, client_id: str, secret: str | None) -> OAuthClient | None:
+        if not self.config.clients:
+            return None  # no registry: any non-empty id (and secret) is accepted
+        client = self.config.clients.get(client_id)
+        if client is None:
+            raise _OAuthError("invalid_client", f"unknown client {client_id!r}", 401)
+        if secret is None:
+            if client.secret:
+                raise _OAuthError("invalid_client", "client authentication is required", 401)
+        elif not _same(secret, client.secret):
+            raise _OAuthError("invalid_client", "client authentication failed", 401)
+        return client
+
+    def _redeem_code(
+        self, shape: _TokenShape, client_id: str, public: bool, params: dict[str, str]
+    ) -> dict[str, Any]:
+        code = params.get("code")
+        if code is None:
+            raise _OAuthError("invalid_request", "code is missing")
+        raw = self.store.get(_key("code", code))
+        if raw is None:
+            self._replayed("code-seen", code, "authorization code")
+        record = json.loads(raw)
+        if record["client_id"] != client_id:
+            # Checked before taking the code so a stolen code cannot be burnt by others.
+            raise _OAuthError("invalid_grant", "the code was issued to another client")
+        if public and record["challenge"] is None:
+            raise _OAuthError("invalid_client", "a public client must use PKCE", 401)
+        if self.store.take(_key("code", code)) is None:
+            self._replayed("code-seen", code, "authorization code")
+        if self.clock() >= record["exp"]:
+            raise _OAuthError("invalid_grant", "the authorization code expired")
+        redirect_uri = params.get("redirect_uri")
+        if record["redirect_uri"] is not None:
+            if redirect_uri is None:
+                raise _OAuthError(
+                    "invalid_request", "redirect_uri is required: the authorization had one"
+                )
+            if redirect_uri != record["redirect_uri"]:
+                raise _OAuthError("invalid_grant", "redirect_uri does not match the authorization")
+        _check_pkce(record["challenge"], record["method"], params.get("code_verifier"))
+        return self._mint(shape, client_id, record["scopes"], record["family"], public, True)
+
+    def _refresh(
+        self, shape: _TokenShape, client_id: str, public: bool, params: dict[str, str]
+    ) -> dict[str, Any]:
+        token = params.get("refresh_token")
+        if token is None:
+            raise _OAuthError("invalid_request", "refresh_token is missing")
+        raw = self.store.get(_key("rt", token))
+        if raw is None:
+            self._replayed("rt-seen", token, "refresh token")
+        record = json.loads(raw)
+        if record["client_id"] != client_id:
+            raise _OAuthError("invalid_grant", "the refresh token was issued to another client")
+        if public and not record["public"]:
+            raise _OAuthError("invalid_client", "client authentication is required", 401)
+        # RFC 6749 section 6: a narrower scope for the access token, the same for the refresh.
+        scopes = _granted_scopes(params.get("scope"), record["scopes"], None, record["scopes"])
+        if self.store.take(_key("rt", token)) is None:
+            self._replayed("rt-seen", token, "refresh token")
+        if self._revoked(record["family"]):
+            raise _OAuthError("invalid_grant", "the refresh token was revoked")
+        if self.clock() >= record["exp"]:
+            raise _OAuthError("invalid_grant", "the refresh token expired")
+        return self._mint(
+            shape, client_id, scopes, record["family"], public, True, record["scopes"]
+        )
+
+    def _replayed(self, marker: str, value: str, what: str) -> NoReturn:
+        family = self.store.get(_key(marker, value))
+        if family is None:
+            raise _OAuthError("invalid_grant", f"unknown or expired {what}")
+        # RFC 6749 section 4.1.2 and RFC 9700 section 4.14: a replay revokes the family.
+        self._revoke(family)
+        raise _OAuthError("invalid_grant", f"the {what} was already used; its tokens are revoked")
+
+    def _mint(
+        self,
+        shape: _TokenShape,
+        client_id: str,
+        scopes: Sequence[str],
+        family: str,
+        public: bool,
+        refresh: bool,
+        refresh_scopes: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        now, ttl = self.clock(), self.config.token_ttl
+        access = secrets.token_urlsafe(32)
+        record = {
+            "client_id": client_id,
+            "scopes": list(scopes),
+            "exp": now + ttl,
+            "family": family,
+            "gen": self._generation(),
+        }
+        self.store.set(_key("at", access), json.dumps(record), ttl=_gc(ttl))
+        body: dict[str, Any] = {
+            "access_token": access,
+            "token_type": shape.token_type,
+            "expires_in": ttl,
+            "scope": " ".join(scopes),
+        }
+        if refresh:
+            token, rttl = secrets.token_urlsafe(32), self.config.refresh_ttl
+            rrecord = {
+                "client_id": client_id,
+                "scopes": list(scopes if refresh_scopes is None else refresh_scopes),
+                "exp": now + rttl,
+                "family": family,
+                "public": public,
+            }
+            self.store.set(_key("rt", token), json.dumps(rrecord), ttl=_gc(rttl))
+            self.store.set(_key("rt-seen", token), family, ttl=_gc(rttl))
+            body["refresh_token"] = token
+            if "refresh_token_expires_in" in shape.success:
+                body["refresh_token_expires_in"] = rttl
+        _add_extras(body, shape.success, client_id)
+        return body
+
+    def _token_error(self, exc: _OAuthError, shape: _TokenShape) -> MockResponse:
+        body: dict[str, Any] = {"error": exc.error, "error_description": exc.description}
+        declared = shape.errors.get(exc.status, {})
+        if "code" in declared:
+            code = _example(declared["code"])
+            body["code"] = code if isinstance(code, int) else exc.status
+        if "title" in declared:
+            title = _example(declared["title"])
+            body["title"] = title if isinstance(title, str) else _ERROR_TITLES[exc.error]
+        headers = dict(_NO_STORE)
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = f'Basic realm="{_quote(self.config.realm)}"'
+        return MockResponse.json(exc.status, body, headers=headers)
+
+    # -- authorization endpoint (RFC 6749 section 4.1.1, RFC 7636 section 4.3) ----------
+
+    def authorize(self, request: MockRequest) -> MockResponse:
+        """Answer an authorization request as if the user agreed at once.
+
+        302 to ``redirect_uri`` with ``code`` and ``state``; 200 JSON ``{code, state}``
+        when there is nowhere to redirect to. A missing or bad ``client_id`` or
+        ``redirect_uri`` is a 400 page, never a redirect (RFC 6749 section 4.1.2.1).
+        """
+        params, repeated = _single(request.query)
+        client_id = params.get("client_id")
+        if "client_id" in repeated or "redirect_uri" in repeated:
+            return _page_error("invalid_request", "client_id and redirect_uri may appear once")
+        if client_id is None:
+            return _page_error("invalid_request", "client_id is missing")
+        client: OAuthClient | None = None
+        if self.config.clients:
+            client = self.config.clients.get(client_id)
+            if client is None:
+                return _page_error("invalid_client", f"unknown client {client_id!r}")
+        given = params.get("redirect_uri")
+        target = given
+        registered = client.redirect_uris if client is not None else []
+        if given is not None:
+            if not _absolute_uri(given):
+                return _page_error(
+                    "invalid_request", "redirect_uri must be an absolute URI without a fragment"
+                )
+            if registered and given not in registered:
+                return _page_error("invalid_request", "redirect_uri is not registered")
+        elif len(registered) == 1:
+            target = registered[0]
+        elif registered:
+            return _page_error("invalid_request", "redirect_uri is required")
+        state = params.get("state")
+        try:
+            scopes, challenge, method = self._authorization(client, params, repeated)
+        except _OAuthError as exc:
+            if target is None:
+                return _page_error(exc.error, exc.description)
+            answer = {"error": exc.error, "error_description": exc.description, "state": state}
+            return _redirect(target, answer)
+        code = self._new_code(client_id, given, scopes, challenge, method)
+        if target is None:
+            payload = {"code": code} if state is None else {"code": code, "state": state}
+            return MockResponse.json(200, payload, headers=_NO_STORE)
+        return _redirect(target, {"code": code, "state": state})
+
+    def _authorization(
+        self, client: OAuthClient | None, params: dict[str, str], repeated: set[str]
+    ) -> tuple[list[str], str | None, str | None]:
+        if repeated:
+            raise _OAuthError("invalid_request", f"{sorted(repeated)[0]} appears more than once")
+        response_type = params.get("response_type", "code")
+        if response_type != "code":
+            raise _OAuthError(
+                "unsupported_response_type", f"response_type {response_type!r} is not supported"
+            )
+        if client is not None and client.grants and "authorization_code" not in client.grants:
+            raise _OAuthError("unauthorized_client", "the client may not use authorization codes")
+        scopes = _granted_scopes(params.get("scope"), _allowed_scopes(client), client)
+        challenge = params.get("code_challenge")
+        method = params.get("code_challenge_method")
+        if challenge is None:
+            if method is not None:
+                raise _OAuthError("invalid_request", "code_challenge_method without code_challenge")
+            return scopes, None, None
+        method = method or "plain"
+        if method not in ("plain", "S256"):
+            raise _OAuthError("invalid_request", f"code_challenge_method {method!r} is unsupported")
+        if not _PKCE.fullmatch(challenge):
+            raise _OAuthError("invalid_request", "code_challenge must be 43-128 unreserved chars")
+        return scopes, challenge, method
+
+    def _new_code(
+        self,
+        client_id: str,
+        redirect_uri: str | None,
+        scopes: list[str],
+        challenge: str | None,
+        method: str | None,
+    ) -> str:
+        code, family = secrets.token_urlsafe(32), secrets.token_urlsafe(16)
+        record = {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scopes": scopes,
+            "challenge": challenge,
+            "method": method,
+            "family": family,
+            "exp": self.clock() + self.config.code_ttl,
+        }
+        # Both keys live as long as the tokens a redemption mints, so a late replay of the
+        # code can still revoke them.
+        gc = _gc(max(self.config.code_ttl, self.config.refresh_ttl, self.config.token_ttl))
+        self.store.set(_key("code-seen", code), family, ttl=gc)
+        self.store.set(_key("code", code), json.dumps(record), ttl=gc)
+        return code
+
+    # -- enforcement (RFC 6750, RFC 7617) -------------------------------------------------
+
+    def enforce(self, op: Operation, request: MockRequest) -> Identity | Rejection:
+        """Check ``op``'s security requirements: who is calling, or why not.
+
+        Any one requirement (alternative) satisfied is enough; every scheme of one
+        requirement must pass. Credentials that were sent but are bad are refused even
+        when the operation also allows anonymous calls, like real APIs do.
+        """
+        requirements = op.security
+        schemes = op.contract.security_schemes
+        if not requirements and self._required(op):
+            requirements = [{_REQUIRED_SCHEME.name: []}]
+            schemes = {**schemes, _REQUIRED_SCHEME.name: _REQUIRED_SCHEME}
+        if not requirements:
+            return self._identify(request)
+        outcome = self._evaluate(requirements, schemes, request)
+        if isinstance(outcome, Rejection) and not self.config.enforce:
+            return self._identify(request)
+        return outcome
+
+    def _required(self, op: Operation) -> bool:
+        path = _norm(op.full_path)
+        if path in self.token_paths or path in self.authorize_paths:
+            return False
+        return "*" in self._require or op.key in self._require
+
+    def _evaluate(
+        self,
+        requirements: Iterable[SecurityRequirement],
+        schemes: dict[str, SecurityScheme],
+        request: MockRequest,
+    ) -> Identity | Rejection:
+        fails: list[_Fail] = []
+        anonymous = False
+        for requirement in requirements:
+            if not requirement:
+                anonymous = True
+                continue
+            result = self._check_requirement(requirement, schemes, request)
+            if isinstance(result, Identity):
+                return result
+            fails.append(result)
+        worst = max(fails, key=lambda f: f.rank, default=None)
+        if worst is None or (anonymous and worst.rank in (_MISSING, _SCOPE)):
+            return self._identify(request)
+        challenges = [worst.challenge]
+        if worst.rank == _MISSING:
+            challenges = list(dict.fromkeys(f.challenge for f in fails))
+        return Rejection(
+            status=worst.status,
+            title=_STATUS_TITLES[worst.status],
+            detail=worst.detail,
+            headers=Headers([("WWW-Authenticate", c) for c in challenges]),
+            error=worst.error,
+        )
+
+    def _check_requirement(
+        self,
+        requirement: SecurityRequirement,
+        schemes: dict[str, SecurityScheme],
+        request: MockRequest,
+    ) -> Identity | _Fail:
+        identity: Identity | None = None
+        for name, scopes in requirement.items():
+            scheme = schemes.get(name)
+            if scheme is None:
+                continue  # undeclared: nothing to check, and a typo must not lock all out
+            result = self._check_scheme(scheme, scopes, request)
+            if isinstance(result, _Fail):
+                return result
+            if identity is None or identity.kind == "anonymous":
+                identity = result
+        return identity or ANONYMOUS
+
+    def _check_scheme(
+        self, scheme: SecurityScheme, scopes: list[str], request: MockRequest
+    ) -> Identity | _Fail:
+        if scheme.type in ("oauth2", "openIdConnect") or (
+            scheme.type == "http" and scheme.scheme == "bearer"
+        ):
+            return self._check_bearer(scheme.type != "http", scopes, request)
+        if scheme.type == "http" and scheme.scheme == "basic":
+            return self._check_basic(request)
+        if scheme.type == "apiKey":
+            return self._check_api_key(scheme, request)
+        return ANONYMOUS  # mutualTLS, digest...: nothing a mock can check
+
+    def _check_bearer(
+        self, oauth: bool, scopes: list[str], request: MockRequest
+    ) -> Identity | _Fail:
+        token = self._bearer_token(request)
+        if isinstance(token, _Fail):
+            return token
+        if token is None:
+            return _Fail(_MISSING, 401, "An access token is required", self._bearer_challenge())
+        record, problem = self._lookup(token)
+        foreign_ok = not self.config.static_tokens_only or _listed(token, self.config.api_keys)
+        if record is None and not oauth and foreign_ok:
+            return Identity(_digest(token), (), "bearer", token)
+        if record is None or problem is not None:
+            detail = problem or "The access token is unknown"
+            challenge = self._bearer_challenge(error="invalid_token", error_description=detail)
+            return _Fail(_INVALID, 401, detail, challenge, "invalid_token")
+        missing = [s for s in scopes if s not in record["scopes"]]
+        if missing:
+            detail = f"The access token lacks the scope {' '.join(missing)}"
+            challenge = self._bearer_challenge(
+                error="insufficient_scope", error_description=detail, scope=" ".join(scopes)
+            )
+            return _Fail(_SCOPE, 403, detail, challenge, "insufficient_scope")
+        return Identity(record["client_id"], tuple(record["scopes"]), "oauth2", token)
+
+    def _bearer_token(self, request: MockRequest) -> str | _Fail | None:
+        found: list[str] = []
+        for value in request.headers.get_all("Authorization"):
+            scheme, _, credentials = value.strip().partition(" ")
+            if scheme.lower() not in self._schemes:
+                continue
+            credentials = credentials.strip()
+            if not credentials or " " in credentials:
+                detail = "The Authorization header is malformed"
+                challenge = self._bearer_challenge(
+                    error="invalid_request", error_description=detail
+                )
+                return _Fail(_MALFORMED, 400, detail, challenge, "invalid_request")
+            found.append(credentials)
+        found.extend(v for v in request.query_values("access_token") if v)
+        if request.method not in ("GET", "HEAD") and (
+            request.content_type == "application/x-www-form-urlencoded"
+        ):
+            form = parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+            found.extend(v for k, v in form if k == "access_token" and v)
+        if len(found) > 1:
+            detail = "The access token must be sent one way only (RFC 6750 section 2)"
+            challenge = self._bearer_challenge(error="invalid_request", error_description=detail)
+            return _Fail(_MALFORMED, 400, detail, challenge, "invalid_request")
+        return found[0] if found else None
+
+    def _check_basic(self, request: MockRequest) -> Identity | _Fail:
+        challenge = f'Basic realm="{_quote(self.config.realm)}"'
+        for value in request.headers.get_all("Authorization"):
+            scheme, _, credentials = value.strip().partition(" ")
+            if scheme.lower() != "basic":
+                continue
+            decoded = _b64decode(credentials.strip())
+            user, colon, password = (decoded or "").partition(":")
+            if not colon or not user:
+                return _Fail(_INVALID, 401, "The Basic credentials are malformed", challenge)
+            client = self.config.clients.get(user)
+            if self.config.clients and (client is None or not _same(password, client.secret)):
+                return _Fail(_INVALID, 401, "Wrong user name or password", challenge)
+            return Identity(user, tuple(client.scopes) if client else (), "basic")
+        return _Fail(_MISSING, 401, "Credentials are required", challenge)
+
+    def _check_api_key(self, scheme: SecurityScheme, request: MockRequest) -> Identity | _Fail:
+        name = scheme.param_name or ""
+        if scheme.location == "query":
+            value = next(iter(request.query_values(name)), None)
+        elif scheme.location == "cookie":
+            value = _cookie(request.headers, name)
+        else:
+            value = request.headers.get(name)
+        challenge = f'ApiKey realm="{_quote(self.config.realm)}"'
+        if not value:
+            return _Fail(_MISSING, 401, f"The API key {name!r} is required", challenge)
+        if self.config.api_keys and not _listed(value, self.config.api_keys):
+            return _Fail(_INVALID, 401, f"The API key {name!r} is not valid", challenge)
+        return Identity(value, (), "apiKey")
+
+    def _identify(self, request: MockRequest) -> Identity:
+        token = self._bearer_token(request)
+        if not isinstance(token, str):
+            return ANONYMOUS
+        record, _ = self._lookup(token)
+        if record is None:
+            return Identity(_digest(token), (), "bearer", token)
+        return Identity(record["client_id"], tuple(record["scopes"]), "oauth2", token)
+
+    def _bearer_challenge(self, **params: str) -> str:
+        parts = [f'realm="{_quote(self.config.realm)}"']
+        parts += [f'{k}="{_quote(v)}"' for k, v in params.items()]
+        return "Bearer " + ", ".join(parts)
+
+    # -- token state ----------------------------------------------------------------------
+
+    def _lookup(self, token: str) -> tuple[dict[str, Any] | None, str | None]:
+        """The record of an access token we issued (or None), and why it is not valid."""
+        raw = self.store.get(_key("at", token))
+        if raw is None:
+            return None, None
+        record: dict[str, Any] = json.loads(raw)
+        return record, self._problem(record)
+
+    def _problem(self, record: dict[str, Any]) -> str | None:
+        if self._revoked(record["family"]):
+            return "The access token was revoked"
+        if self.clock() >= record["exp"] or record["gen"] != self._generation():
+            return "The access token expired"
+        return None
+
+    def _revoked(self, family: str) -> bool:
+        return self.store.get(_key("revoked", family)) is not None
+
+    def _revoke(self, family: str) -> None:
+        ttl = _gc(max(self.config.refresh_ttl, self.config.token_ttl, self.config.code_ttl))
+        self.store.set(_key("revoked", family), "1", ttl=ttl)
+
+    def _generation(self) -> int:
+        return int(self.store.get(_key("generation", "")) or 0)
+
+    # -- admin ----------------------------------------------------------------------------
+
+    def expire_all(self) -> int:
+        """Expire every access token issued so far; the number that were still valid.
+
+        Refresh tokens stay valid, so clients can show they recover from an expiry.
+        """
+        count = 0
+        for key in self.store.keys(_key("at", "")):
+            raw = self.store.get(key)
+            if raw is not None and self._problem(json.loads(raw)) is None:
+                count += 1
+        self.store.incr(_key("generation", ""), _FOREVER)
+        return count
+
+    def reset(self) -> None:
+        """Forget every code and token."""
+        self.store.clear(_PREFIX)
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _key(kind: str, value: str) -> str:
+    return f"{_PREFIX}{kind}:{value}" if value else f"{_PREFIX}{kind}"
+
+
+def _gc(ttl: float) -> float:
+    return 2 * max(ttl, 0) + _GC_SLACK
+
+
+def _norm(path: str) -> str:
+    return path.rstrip("/") or "/"
+
+
+def _op_key(key: str) -> str:
+    method, _, path = key.strip().partition(" ")
+    return f"{method.upper()} {path.strip()}" if path else method
+
+
+def _endpoint_paths(url: str, base_path: str) -> set[str]:
+    """The request paths a flow URL stands for on the mock."""
+    if "://" in url or url.startswith("//"):
+        return {_norm(urlsplit(url).path)}
+    path = urlsplit(url).path
+    if not path.startswith("/"):
+        return {_norm(f"{base_path}/{path}")}
+    # RFC 3986 drops the base path for "/x"; authors who meant it relative get both.
+    paths = {_norm(path)}
+    if base_path and not path.startswith(base_path + "/"):
+        paths.add(_norm(base_path + path))
+    return paths
+
+
+def _token_shape(contracts: Sequence[Contract], path: str) -> _TokenShape:
+    for contract in contracts:
+        for op in contract.operations:
+            if op.method == "POST" and _norm(op.full_path) == path:
+                success = _response_properties(op, 200)
+                token_type = "Bearer"
+                enum = success.get("token_type", {}).get("enum")
+                if isinstance(enum, list) and enum and "Bearer" not in enum:
+                    token_type = str(enum[0])  # GitHub declares "bearer"
+                errors = {status: _response_properties(op, status) for status in (400, 401)}
+                infer = op.request_body is not None and not any(
+                    "grant_type" in _required(op.contract, media.schema, 0)
+                    for media in op.request_body.content.values()
+                )
+                return _TokenShape(success, errors, token_type, infer)
+    return _TokenShape({}, {})
+
+
+def _response_properties(op: Operation, status: int) -> dict[str, Any]:
+    spec = op.response_for(status)
+    media = spec.first_media_type() if spec is not None else None
+    if media is None or media.schema is None:
+        return {}
+    return _properties(op.contract, media.schema, 0)
+
+
+def _properties(contract: Contract, node: Any, depth: int) -> dict[str, Any]:
+    """Every property a schema may have, through $ref, allOf, oneOf and anyOf."""
+    node = _deref(contract, node)
+    if not isinstance(node, dict) or depth > 16:
+        return {}
+    props: dict[str, Any] = {}
+    for keyword in ("allOf", "oneOf", "anyOf"):
+        for sub in node.get(keyword) or []:
+            props.update(_properties(contract, sub, depth + 1))
+    for name, sub in (node.get("properties") or {}).items():
+        resolved = _deref(contract, sub)
+        props[str(name)] = resolved if isinstance(resolved, dict) else {}
+    return props
+
+
+def _required(contract: Contract, node: Any, depth: int) -> set[str]:
+    """Property names a schema requires, through $ref and allOf."""
+    node = _deref(contract, node)
+    if not isinstance(node, dict) or depth > 16:
+        return set()
+    names = {str(n) for n in node.get("required") or []}
+    for sub in node.get("allOf") or []:
+        names |= _required(contract, sub, depth + 1)
+    return names
+
+
+def _deref(contract: Contract, node: Any) -> Any:
+    for _ in range(32):
+        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+            return node
+        try:
+            node = contract.schemas.resolve_raw(node["$ref"])
+        except (LookupError, ValueError):
+            return {}
+    return {}
+
+
+def _example(schema: dict[str, Any]) -> Any:
+    if "example" in schema:
+        return schema["example"]
+    for keyword in ("examples", "enum"):
+        values = schema.get(keyword)
+        if isinstance(values, list) and values:
+            return values[0]
+    return None
+
+
+def _add_extras(body: dict[str, Any], declared: dict[str, Any], client_id: str) -> None:
+    """Amadeus-style fields, added only when the token schema declares them."""
+    defaults = {
+        "type": "amadeusOAuth2Token",
+        "username": "mockserver@example.com",
+        "application_name": "mockserver",
+    }
+    for name, default in defaults.items():
+        if name in declared:
+            value = _example(declared[name])
+            body[name] = value if isinstance(value, str) else default
+    if "client_id" in declared:
+        body["client_id"] = client_id
+    if "state" in declared:
+        body["state"] = "approved"
+
+
+def _token_params(request: MockRequest) -> dict[str, str]:
+    """The token request's parameters from a form or (PyGithub) JSON body."""
+    ctype = request.content_type
+    pairs: list[tuple[str, str]] = []
+    if ctype == "application/json" or ctype.endswith("+json"):
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            raise _OAuthError("invalid_request", "the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise _OAuthError("invalid_request", "the JSON body must be an object")
+        for name, value in data.items():
+            if isinstance(value, dict | list):
+                raise _OAuthError("invalid_request", f"{name} must be a string")
+            if value is not None:
+                pairs.append((name, value if isinstance(value, str) else json.dumps(value)))
+    elif ctype in ("", "application/x-www-form-urlencoded"):
+        try:
+            text = request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _OAuthError("invalid_request", "the body is not UTF-8") from None
+        pairs = parse_qsl(text, keep_blank_values=True)
+    else:
+        raise _OAuthError("invalid_request", f"send application/x-www-form-urlencoded, not {ctype}")
+    params, repeated = _single(pairs)
+    if repeated:
+        raise _OAuthError("invalid_request", f"{sorted(repeated)[0]} appears more than once")
+    return params
+
+
+def _single(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], set[str]]:
+    """First values, and names sent more than once (RFC 6749 section 3.1: empty = absent)."""
+    params: dict[str, str] = {}
+    repeated: set[str] = set()
+    for name, value in pairs:
+        if value == "":
+            continue
+        if name in params:
+            repeated.add(name)
+        else:
+            params[name] = value
+    return params, repeated
+
+
+def _client_credentials(request: MockRequest, params: dict[str, str]) -> tuple[str, str | None]:
+    """(client_id, secret or None for a public client) from HTTP Basic or the body."""
+    body_id, body_secret = params.get("client_id"), params.get("client_secret")
+    for value in request.headers.get_all("Authorization"):
+        scheme, _, credentials = value.strip().partition(" ")
+        if scheme.lower() != "basic":
+            continue
+        if body_secret is not None:
+            raise _OAuthError("invalid_request", "use HTTP Basic or client_secret, not both")
+        decoded = _b64decode(credentials.strip())
+        user, colon, password = (decoded or "").partition(":")
+        # RFC 6749 section 2.3.1: both halves are form-urlencoded before base64.
+        user, password = unquote_plus(user), unquote_plus(password)
+        if not colon or not user:
+            raise _OAuthError("invalid_client", "malformed HTTP Basic credentials", 401)
+        if body_id is not None and body_id != user:
+            raise _OAuthError("invalid_request", "client_id differs from the HTTP Basic user")
+        return user, password or None
+    if body_id is None:
+        raise _OAuthError("invalid_client", "no client authentication", 401)
+    return body_id, body_secret
+
+
+def _inferred_grant(params: dict[str, str]) -> str | None:
+    if "code" in params:
+        return "authorization_code"
+    return "refresh_token" if "refresh_token" in params else None
+
+
+def _allowed_scopes(client: OAuthClient | None) -> list[str] | None:
+    return list(client.scopes) if client is not None and client.scopes else None
+
+
+def _granted_scopes(
+    requested: str | None,
+    allowed: Sequence[str] | None,
+    client: OAuthClient | None,
+    default: Sequence[str] | None = None,
+) -> list[str]:
+    if requested is None:
+        if default is not None:
+            return list(default)
+        return list(client.scopes) if client is not None else []
+    scopes = list(dict.fromkeys(requested.split()))
+    bad = [s for s in scopes if not _SCOPE_TOKEN.fullmatch(s)]
+    if allowed is not None:
+        bad += [s for s in scopes if s not in allowed]
+    if bad:
+        raise _OAuthError("invalid_scope", f"scope {bad[0]!r} is not allowed")
+    return scopes
+
+
+def _check_pkce(challenge: str | None, method: str | None, verifier: str | None) -> None:
+    if challenge is None:
+        if verifier is not None:
+            # RFC 9700 section 2.1.1: a verifier without a challenge is a downgrade attempt.
+            raise _OAuthError("invalid_grant", "code_verifier sent but no code_challenge was")
+        return
+    if verifier is None:
+        raise _OAuthError("invalid_grant", "code_verifier is missing")
+    if not _PKCE.fullmatch(verifier):
+        raise _OAuthError("invalid_grant", "code_verifier must be 43-128 unreserved characters")
+    if method == "S256":
+        digest = hashlib.sha256(verifier.encode("ascii")).digest()
+        verifier = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    if not _same(verifier, challenge):
+        raise _OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
+
+
+def _page_error(error: str, description: str) -> MockResponse:
+    body = {"error": error, "error_description": description}
+    return MockResponse.json(400, body, headers=_NO_STORE)
+
+
+def _redirect(target: str, params: dict[str, str | None]) -> MockResponse:
+    parts = urlsplit(target)
+    extra = urlencode([(k, v) for k, v in params.items() if v is not None])
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    location = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+    return MockResponse(302, Headers({"Location": location, "Cache-Control": "no-store"}))
+
+
+def _absolute_uri(uri: str) -> bool:
+    parts = urlsplit(uri)
+    return bool(parts.scheme) and "#" not in uri and (bool(parts.netloc) or bool(parts.path))
+
+
+def _b64decode(text: str) -> str | None:
+    try:
+        return base64.b64decode(text, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _cookie(headers: Headers, name: str) -> str | None:
+    for header in headers.get_all("Cookie"):
+        for part in header.split(";"):
+            key, eq, value = part.strip().partition("=")
+            if eq and key == name:
+                return value.strip().strip('"')
+    return None
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _listed(value: str, allowed: Iterable[str]) -> bool:
+    return any(_same(value, candidate) for candidate in allowed)
+
+
+def _digest(token: str) -> str:
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
