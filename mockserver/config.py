@@ -43,6 +43,9 @@ class OAuthConfig:
     # (for contracts such as Amadeus' published ones, which omit it).
     require: list[str] = field(default_factory=list)
     realm: str = "mockserver"
+    # RFC 6749 4.1.3 wants redirect_uri again at the token endpoint when the authorization
+    # request had one; GitHub (and PyGithub) do not send it.
+    require_redirect_uri: bool = True
     # Authorization header schemes that carry a bearer token; GitHub also takes "token".
     authorization_schemes: list[str] = field(default_factory=lambda: ["Bearer"])
     # http bearer schemes: reject tokens we did not issue (unless listed in api_keys).

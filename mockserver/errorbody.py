@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from mockserver.contract.model import Operation
+from mockserver.contract.model import _MISSING, Operation
 from mockserver.http import PROBLEM_JSON, Headers, MockResponse, dump_json, is_json_media_type
 from mockserver.params import schema_types
 from mockserver.responder import Responder, request_seed
@@ -30,8 +30,17 @@ def render_error(
     error: str | None = None,
     headers: Headers | None = None,
     problem_type: str = "about:blank",
+    prefer_example: bool = False,
+    hint: str = "",
 ) -> MockResponse:
-    """An error answer for ``status`` that the contract's schema accepts, if it has one."""
+    """An error answer for ``status`` that the contract's schema accepts, if it has one.
+
+    With ``prefer_example`` (auth failures, limits, not found) the contract's own example
+    for that status is sent when it conforms: clients match on those exact words (PyGithub
+    raises ``RateLimitExceededException`` only for "API rate limit exceeded..."). Among
+    named examples the one whose name or text mentions ``hint`` wins.
+    Validation errors are always filled in, so they name the parameter.
+    """
     out_headers = headers.copy() if headers is not None else Headers()
     spec = op.response_for(status) if op is not None else None
     media = spec.first_media_type() if spec is not None else None
@@ -41,6 +50,11 @@ def render_error(
         resp = _problem(status, title, detail, errors, code, error, out_headers, problem_type)
         resp.headers.set("Content-Type", media.media_type)
         return resp
+    if prefer_example:
+        example = _contract_example(responder, op, media, hint)
+        if example is not None:
+            out_headers.set("Content-Type", media.media_type)
+            return MockResponse(status, out_headers, dump_json(example))
     space = op.schemas
     schema = space.deref(space.convert(media.schema, "response"))
     rng = request_seed(responder.seed, op.key, status, "error")
@@ -52,6 +66,20 @@ def render_error(
         body = base
     out_headers.set("Content-Type", media.media_type)
     return MockResponse(status, out_headers, dump_json(body))
+
+
+def _contract_example(responder: Responder, op: Operation, media: Any, hint: str) -> Any:
+    candidates: list[tuple[str, Any]] = []
+    if media.has_example and media.example is not _MISSING:
+        candidates.append(("example", media.example))
+    candidates.extend(media.examples.items())
+    if hint:
+        words = hint.lower().replace("_", " ").split()
+        candidates.sort(key=lambda c: -sum(w in (c[0] + " " + str(c[1])).lower() for w in words))
+    for name, value in candidates:
+        if responder.example_is_valid(op, media, name, value):
+            return value
+    return None
 
 
 class _Facts:
@@ -159,12 +187,20 @@ def _fill(body: Any, schema: Any, facts: _Facts, space: Any, depth: int = 0) -> 
 def _fill_item(item: Any, schema: Any, facts: _Facts, error: dict[str, Any], space: Any) -> Any:
     if not isinstance(item, dict):
         return item
-    item = _fill(item, schema, facts, space, depth=4)  # top-level facts only, no recursion
     props = _props(schema, space)
     message = str(error.get("message") or facts.detail)
     for name, prop in props.items():
         lname = name.lower()
-        if lname in ("detail", "message"):
+        simple = {
+            "status": facts.status,
+            "code": facts.code if facts.code is not None else facts.status,
+            "title": facts.title,
+        }
+        if lname in simple:
+            typed = _typed(simple[lname], prop, space)
+            if typed is not None:
+                item[name] = typed
+        elif lname in ("detail", "message"):
             item[name] = _typed(message, prop, space) or item.get(name)
         elif lname == "source" and isinstance(item.get(name), dict):
             src_props = _props(prop, space)

@@ -231,6 +231,8 @@ class Pipeline:
             code=rejection.code,
             error=rejection.error,
             headers=rejection.headers,
+            prefer_example=True,
+            hint="bad credentials invalid" if rejection.error == "invalid_token" else "",
         )
 
     def _forced(self, op: Operation, request: MockRequest, action: FaultAction) -> MockResponse:
@@ -252,6 +254,7 @@ class Pipeline:
                 status,
                 _reason(status),
                 f"scenario {action.scenario_id} forced status {status}",
+                prefer_example=True,
             )
         return self.responder.build(op, status, request, Preferences(), [])
 

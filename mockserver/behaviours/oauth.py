@@ -229,6 +229,8 @@ class OAuth:
             raise _OAuthError("invalid_grant", "the authorization code expired")
         redirect_uri = params.get("redirect_uri")
         if record["redirect_uri"] is not None:
+            if redirect_uri is None and not self.config.require_redirect_uri:
+                redirect_uri = record["redirect_uri"]
             if redirect_uri is None:
                 raise _OAuthError(
                     "invalid_request", "redirect_uri is required: the authorization had one"
