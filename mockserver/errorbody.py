@@ -56,7 +56,7 @@ def render_error(
             out_headers.set("Content-Type", media.media_type)
             return MockResponse(status, out_headers, dump_json(example))
     space = op.schemas
-    schema = space.deref(space.convert(media.schema, "response"))
+    schema = space.deref(space.converted(media.schema, "response"))
     rng = request_seed(responder.seed, op.key, status, "error")
     base = responder._synth(op, media.schema, rng)
     facts = _Facts(status, title, detail, errors or [], code, error)

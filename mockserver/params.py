@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from mockserver.contract.model import Parameter
@@ -94,7 +94,7 @@ def parse_cookies(header: str | None) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(header)
-    except Exception:
+    except CookieError:  # a malformed Cookie header is simply no cookies
         return {}
     return {k: m.value for k, m in jar.items()}
 

@@ -17,7 +17,9 @@ from urllib.parse import urlencode
 
 from mockserver.behaviours.faults import FaultAction, Faults
 from mockserver.behaviours.oauth import ANONYMOUS, Identity, OAuth
+from mockserver.behaviours.pagination import PageError, Pagination
 from mockserver.behaviours.ratelimit import RateDecision, RateLimiter
+from mockserver.behaviours.resources import Resources, Target
 from mockserver.config import Config
 from mockserver.conformance.journal import Exchange, Journal
 from mockserver.contract.model import Contract, Operation
@@ -26,7 +28,13 @@ from mockserver.errorbody import render_error
 from mockserver.errors import ContractError
 from mockserver.failures import Failure
 from mockserver.http import Headers, MockRequest, MockResponse, Rejection, dump_json, problem
-from mockserver.responder import ExampleNotFound, Preferences, Responder, parse_prefer
+from mockserver.responder import (
+    ExampleNotFound,
+    Preferences,
+    Responder,
+    parse_prefer,
+    request_seed,
+)
 from mockserver.state.base import StateStore
 from mockserver.state.memory import MemoryStore
 from mockserver.validation import RequestData, Validators
@@ -58,12 +66,29 @@ class Pipeline:
         self.oauth = OAuth(self.contracts, self.config.oauth, self.store, clock)
         self.limiter = RateLimiter(self.config.rate_limit, self.store, clock)
         self.faults = Faults(self.config.faults, self.store)
+        self.resources = Resources(
+            self.operations, self.config.pagination, self.store, self._make_item
+        )
+        self.pagination = Pagination(self.config.pagination)
+        self._origins = _server_origins(self.contracts)
+
+    def _make_item(self, op: Operation, schema: Any, index: int) -> Any:
+        # Item 0 may be the schema's own example; the others are synthesised so a
+        # collection is not 42 copies of the documentation's one example.
+        space = op.schemas
+        node = space.deref(schema)
+        if index and isinstance(node, dict) and ("example" in node or "examples" in node):
+            node = {k: v for k, v in node.items() if k not in ("example", "examples")}
+        return self.responder.synth_value(
+            op, node, request_seed(self.config.seed, "item", op.key, index)
+        )
 
     def reset(self) -> None:
         """Back to the state at start: tokens, counters, scenarios, data, journal."""
         self.oauth.reset()
         self.limiter.reset()
         self.faults.reset()
+        self.resources.reset()
         self.journal.clear()
 
     def handle(self, request: MockRequest) -> MockResponse:
@@ -138,8 +163,29 @@ class Pipeline:
             response.delay = max(response.delay, action.delay)
             for name, value in action.headers.items():
                 response.headers.set(name, value)
+        self._rewrite_hosts(request, response)
         self._self_check(op, response, exchange)
         return response
+
+    def _rewrite_hosts(self, request: MockRequest, response: MockResponse) -> None:
+        """Point absolute URLs of the real API at the mock the client called.
+
+        Clients follow them (PyGithub loads objects from their ``url``; every client
+        follows ``Link``), and PyGithub refuses a host other than its base URL's.
+        """
+        if not self._origins:
+            return
+        root = request.root_url.encode()
+        body = response.body
+        for origin in self._origins:
+            if origin in body:
+                body = body.replace(origin, root)
+        response.body = body
+        link = response.headers.get("Link")
+        if link:
+            for origin in self._origins:
+                link = link.replace(origin.decode(), request.root_url)
+            response.headers.set("Link", link)
 
     def _after_limit(
         self,
@@ -195,14 +241,59 @@ class Pipeline:
                 return self._reject(op, self.limiter.rejection(decision))
         if request.method == "GET":
             response = self.oauth.authorize(request)
+            if op is not None and response.status == 200 and op.response_for(200) is None:
+                # The headless {code, state} answer is ours; a contract that only knows the
+                # redirect gets the RFC error for a missing redirect URI instead.
+                return render_error(
+                    self.responder,
+                    op,
+                    400,
+                    "Invalid request",
+                    "redirect_uri is required: no redirect URI is registered for this client",
+                    error="invalid_request",
+                )
         else:
             response = self.oauth.token(request)
+            if op is not None and response.status != _fit_auth_status(op, response.status):
+                response.status = 401
+                response.headers.setdefault(
+                    "WWW-Authenticate", f'Basic realm="{self.config.oauth.realm}"'
+                )
+        if op is not None and response.status >= 400:
+            response = self._oauth_error_in_contract_shape(op, response)
         if decision is not None:
             for name, value in self.limiter.headers(decision).items():
                 response.headers.set(name, value)
         if op is not None:
             self._self_check(op, response, exchange)
         return response
+
+    def _oauth_error_in_contract_shape(self, op: Operation, response: MockResponse) -> MockResponse:
+        """An RFC 6749 error body, completed to the contract's error schema if it wants more
+        (Amadeus' published token contract requires ``code`` and ``title`` too)."""
+        if not response.status or response.status < 400:
+            return response
+        if self.validators.validate_response(op, response) == []:
+            return response
+        try:
+            data = response.json_body()
+        except ValueError:
+            return response
+        if not isinstance(data, dict):
+            return response
+        error = str(data.get("error") or "invalid_request")
+        headers = response.headers.copy()
+        headers.remove("Content-Type")
+        return render_error(
+            self.responder,
+            op,
+            response.status,
+            str(data.get("title") or error.replace("_", " ").capitalize()),
+            str(data.get("error_description") or ""),
+            error=error,
+            code=data["code"] if isinstance(data.get("code"), int) else None,
+            headers=headers,
+        )
 
     def _no_route(
         self, request: MockRequest, allowed: list[str], nearest: list[str], exchange: Exchange
@@ -225,7 +316,7 @@ class Pipeline:
         return render_error(
             self.responder,
             op,
-            rejection.status,
+            _fit_auth_status(op, rejection.status) if rejection.error else rejection.status,
             rejection.title,
             rejection.detail,
             code=rejection.code,
@@ -282,6 +373,11 @@ class Pipeline:
         data: RequestData,
         exchange: Exchange,
     ) -> MockResponse:
+        if prefs.code is None and prefs.example is None:
+            target = self.resources.target(op, match.path_params)
+            if target is not None:
+                exchange.source = "resource"
+                return self._resource(op, target, request, prefs, data)
         status = prefs.code or op.success_status()
         warnings: list[Failure] = []
         if op.response_for(status) is None:
@@ -304,6 +400,63 @@ class Pipeline:
                 )
             exchange.source = "example" if not warnings and not prefs.dynamic else "synthesis"
         exchange.response_failures.extend(warnings)
+        return response
+
+    def _resource(
+        self,
+        op: Operation,
+        target: Target,
+        request: MockRequest,
+        prefs: Preferences,
+        data: RequestData,
+    ) -> MockResponse:
+        """Answers backed by the dataset: pages of a collection, items, CRUD."""
+        status = op.success_status()
+        spec = op.response_for(status)
+        media = self.responder.choose_media(spec, request) if spec is not None else None
+        envelope: Any = None
+        if media is not None:
+            envelope = self.responder.body_for(op, status, media, request, prefs, [])
+        coll = target.collection
+        extra = Headers()
+        if target.kind == "list":
+            items = self.resources.items(coll, target.scope)
+            try:
+                body, extra = self.pagination.paginate(
+                    op,
+                    self.pagination.style(op),
+                    items,
+                    request,
+                    data,
+                    envelope,
+                    id_field=coll.id_field,
+                )
+            except PageError as exc:
+                return self._reject(op, exc.rejection)
+        elif target.kind == "create":
+            item = self.resources.create(coll, data.body, target.scope)
+            body = self.resources.wrap_item(op, item, envelope, request)
+            location = self.resources.location(coll, item, target.scope, request.root_url)
+            if location:
+                extra.set("Location", location)
+        else:
+            found = self.resources.find(target)
+            if found is None:
+                return self._reject(op, Resources.not_found(target))
+            item_id, item = found
+            if op.method == "DELETE":
+                self.resources.delete(coll, item_id, target.scope)
+                item = None
+            elif op.method == "PUT":
+                item = self.resources.replace(coll, item_id, data.body, target.scope)
+            elif op.method == "PATCH":
+                item = self.resources.update(coll, item_id, data.body, target.scope)
+            body = None if item is None else self.resources.wrap_item(op, item, envelope, request)
+        response = self.responder.build(
+            op, status, request, prefs, [], body=body, has_body=body is not None
+        )
+        for name, value in extra.items():
+            response.headers.set(name, value)
         return response
 
     def _self_check(self, op: Operation, response: MockResponse, exchange: Exchange) -> None:
@@ -330,6 +483,40 @@ class Pipeline:
             ],
             "operations": len(self.operations),
         }
+
+
+def _fit_auth_status(op: Operation, status: int) -> int:
+    """401 for an auth 400 (malformed credentials, RFC 6750 invalid_request) when the
+    contract declares 401 but no 400: the answer stays within what the contract allows."""
+    if status == 400 and op.response_for(400) is None and op.response_for(401) is not None:
+        return 401
+    return status
+
+
+def _server_origins(contracts: Sequence[Contract]) -> list[bytes]:
+    """``https://api.github.com``-style origins the contracts say the real API lives at."""
+    from urllib.parse import urlsplit
+
+    found: list[str] = []
+    for contract in contracts:
+        doc = contract.document
+        urls = [s.get("url", "") for s in doc.get("servers") or [] if isinstance(s, dict)]
+        for item in (doc.get("paths") or {}).values():
+            if isinstance(item, dict):
+                urls.extend(
+                    s.get("url", "") for s in item.get("servers") or [] if isinstance(s, dict)
+                )
+        if doc.get("host"):
+            for scheme in doc.get("schemes") or ["https"]:
+                urls.append(f"{scheme}://{doc['host']}")
+        for url in urls:
+            parts = urlsplit(str(url))
+            if parts.scheme in ("http", "https") and parts.netloc:
+                origin = f"{parts.scheme}://{parts.netloc}"
+                if origin not in found:
+                    found.append(origin)
+    # longest first so https://api.github.com is replaced before https://github.com
+    return [o.encode() for o in sorted(found, key=len, reverse=True)]
 
 
 def _reason(status: int) -> str:

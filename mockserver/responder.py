@@ -163,10 +163,20 @@ class Responder:
             return {}
         return self._synth(op, media.schema, rng)
 
+    def synth_value(self, op: Operation, converted: Any, rng: random.Random) -> Any:
+        """Synthesise from an already converted schema (dataset items)."""
+        space = op.schemas
+        return synthesize(
+            converted,
+            rng,
+            resolve=lambda ref: space.resolve(ref, "response"),
+            direction="response",
+        )
+
     def _synth(self, op: Operation, schema: Any, rng: random.Random) -> Any:
         space = op.schemas
         return synthesize(
-            space.convert(schema, "response"),
+            space.converted(schema, "response"),
             rng,
             resolve=lambda ref: space.resolve(ref, "response"),
             direction="response",

@@ -53,10 +53,14 @@ _MAX_HOPS: Final = 32
 # Levels past max_depth at which generation gives up on satisfying required-only structures
 # (a required self-reference has no finite instance at all).
 _HARD_EXTRA_DEPTH: Final = 16
-_PATTERN_TRIES: Final = 8
+_PATTERN_TRIES: Final = 12
 _ONE_OF_TRIES: Final = 8
 _UNIQUE_TRIES: Final = 20
 _CACHE_LIMIT: Final = 50_000
+# Validators and example verdicts hold their schema alive, so keep fewer of them.
+_VALIDATOR_CACHE_LIMIT: Final = 4_096
+# What rstr raises on constructs it does not support (unknown opcode, group reference, ...).
+_RSTR_ERRORS: Final = (LookupError, ValueError, TypeError, AttributeError, RecursionError)
 
 # Private keys of merged (allOf) schemas; merged dicts are never handed to a validator.
 _PATTERNS: Final = "$mockserver:patterns"
@@ -244,7 +248,7 @@ _EXAMPLES: dict[int, tuple[object, Any]] = {}
 
 def _cache_put(cache: dict[int, tuple[object, _T]], key_obj: object, value: _T) -> None:
     # Entries hold their key object so its id cannot be reused while cached.
-    if len(cache) >= _CACHE_LIMIT:
+    if len(cache) >= _VALIDATOR_CACHE_LIMIT:
         cache.clear()
     cache[id(key_obj)] = (key_obj, value)
 
@@ -262,7 +266,7 @@ def _is_valid(schema: object, instance: Any) -> bool:
         _cache_put(_VALIDATORS, schema, validator)
     try:
         return validator.is_valid(instance)
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever resolve() or the regex engine raises
         # An unresolvable ref, a regex Python cannot compile, ...: not proven valid.
         return False
 
@@ -509,6 +513,9 @@ class _Synth:
         self.hidden_flag = "writeOnly" if direction == "response" else "readOnly"
         self.max_depth = max_depth
         self.max_nodes = max_nodes
+        # Minimal mode keeps finite schemas small; only an infinite required structure (a
+        # binary tree whose children are both required) gets this far, and then stops.
+        self.hard_nodes = 4 * max_nodes + 1_000
         self.nodes = 0
         self.xeger = _Xeger(rng)
         self.memo: dict[tuple[Any, ...], tuple[object, Any]] = {}
@@ -529,7 +536,7 @@ class _Synth:
         if (
             depth > self.max_depth + _HARD_EXTRA_DEPTH
             or hops > _MAX_HOPS
-            or self.nodes > 2 * self.max_nodes
+            or self.nodes > self.hard_nodes
         ):
             return self._bottom(schema)
         if "example" in schema or "examples" in schema:
@@ -602,7 +609,7 @@ class _Synth:
             return None
         kind = types[0] if types else "null"
         if kind == "string":
-            return "x" * int(schema.get("minLength", 0))
+            return "x" * int(_number(schema.get("minLength")) or 0)
         return {"object": {}, "array": [], "integer": 0, "number": 0, "boolean": False}.get(kind)
 
     # --- references and composition ---------------------------------------------------------
@@ -1019,29 +1026,32 @@ class _Synth:
         best: str | None = None
         for _, parsed in regexes:
             self.xeger.mode = "normal"
+            tried: set[str] = set()
             for _ in range(_PATTERN_TRIES):
+                tried.add(self.xeger.mode)
                 try:
                     value = self.xeger.generate(parsed)
-                except Exception:  # rstr cannot handle every construct Python's re accepts
+                except _RSTR_ERRORS:  # rstr cannot handle every construct re accepts
                     break
                 best = value if best is None else best
                 if fits(value):
                     return value
+                self.xeger.mode = "normal"
                 if max_len is not None and len(value) > max_len:
                     # Cutting keeps a match for patterns like ^[a-z]+$ or unanchored ones.
                     cuts = (max_len, self.rng.randint(min(min_len, max_len), max_len))
                     for candidate in (value[:cut] for cut in cuts):
                         if fits(candidate):
                             return candidate
-                    self.xeger.mode = "short"
+                    if "short" not in tried:
+                        self.xeger.mode = "short"
                 elif len(value) < min_len:
                     padding = self._text(min_len - len(value), min_len - len(value))
                     for candidate in (value + padding, padding + value):
                         if fits(candidate):
                             return candidate
-                    self.xeger.mode = "long"
-                else:
-                    self.xeger.mode = "normal"
+                    if "long" not in tried:
+                        self.xeger.mode = "long"
         self.xeger.mode = "normal"
         return best
 
@@ -1293,7 +1303,7 @@ class _Synth:
                 try:
                     self.xeger.mode = "normal"
                     key = self.xeger.generate(parsed)
-                except Exception:  # rstr cannot handle every construct Python's re accepts
+                except _RSTR_ERRORS:  # rstr cannot handle every construct re accepts
                     break
                 if key not in out and regex.search(key):
                     out[key] = self.gen(self._property_schema(schema, key), depth + 1, 0, key)

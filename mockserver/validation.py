@@ -138,7 +138,7 @@ class Validators:
         data = RequestData()
 
         def deref(schema: Any) -> Any:
-            return space.deref(space.convert(schema, "request"), "request")
+            return space.deref(space.converted(schema, "request"), "request")
 
         cookies = parse_cookies(request.headers.get("Cookie"))
         for param in op.parameters:
@@ -261,7 +261,7 @@ class Validators:
         space = op.schemas
 
         def deref(schema: Any) -> Any:
-            return space.deref(space.convert(schema, "request"), "request")
+            return space.deref(space.converted(schema, "request"), "request")
 
         if is_json_media_type(mt) or is_json_media_type(request.content_type):
             try:
@@ -306,7 +306,7 @@ class Validators:
         space = op.schemas
 
         def deref(schema: Any) -> Any:
-            return space.deref(space.convert(schema, "response"), "response")
+            return space.deref(space.converted(schema, "response"), "response")
 
         for header in spec.headers.values():
             if header.name.lower() == "content-type":

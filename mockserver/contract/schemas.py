@@ -44,6 +44,7 @@ class SchemaSpace:
         self.dialect = dialect
         self._converted: dict[tuple[str, Direction], Any] = {}
         self._standalone: dict[tuple[int, Direction], Schema] = {}
+        self._root_converted: dict[tuple[int, Direction], Any] = {}
         self._lock = threading.Lock()
         # keep the schemas we were asked about alive so their id() stays unique
         self._pinned: list[Any] = []
@@ -59,6 +60,17 @@ class SchemaSpace:
         if hit is None:
             hit = self.convert(self.resolve_raw(ref), direction)
             self._converted[key] = hit
+        return hit
+
+    def converted(self, schema: Any, direction: Direction = "response") -> Any:
+        """``convert(schema)``, cached per schema object: call it on hot paths."""
+        key = (id(schema), direction)
+        hit = self._root_converted.get(key)
+        if hit is None:
+            hit = self.convert(schema, direction)
+            with self._lock:
+                self._pinned.append(schema)
+                self._root_converted[key] = hit
         return hit
 
     def deref(self, node: Any, direction: Direction = "response", limit: int = 32) -> Any:

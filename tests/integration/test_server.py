@@ -105,9 +105,9 @@ def test_same_seed_same_answer() -> None:
         MockServer(path, seed=8) as c,
     ):
         headers = {"Prefer": "dynamic=true", "Authorization": "Bearer t"}
-        ra = requests.get(a.url + "/repos/o/r", headers=headers, timeout=5).json()
-        rb = requests.get(b.url + "/repos/o/r", headers=headers, timeout=5).json()
-        rc = requests.get(c.url + "/repos/o/r", headers=headers, timeout=5).json()
+        ra = requests.get(a.url + "/user", headers=headers, timeout=5).json()
+        rb = requests.get(b.url + "/user", headers=headers, timeout=5).json()
+        rc = requests.get(c.url + "/user", headers=headers, timeout=5).json()
     assert ra == rb
     assert ra != rc
 

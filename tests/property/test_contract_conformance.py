@@ -47,17 +47,25 @@ AMADEUS = sorted((EXTERNAL / "amadeus" / "json").glob("*.json")) if EXTERNAL.is_
 STRIPE = EXTERNAL / "stripe-spec3.json"
 
 
-def _operations(path: Path) -> Iterator[Any]:
+def _operations(path: Path, chunk: tuple[int, int] = (0, 1)) -> Iterator[Any]:
     document = copy.deepcopy(load_contract(path).document)
     schema = schemathesis.openapi.from_dict(document)
-    for result in schema.get_all_operations():
-        yield result.ok()
+    index, count = chunk
+    for i, result in enumerate(schema.get_all_operations()):
+        if i % count == index:
+            yield result.ok()
 
 
-def _run(path: Path, server: MockServer, headers: dict[str, str], max_examples: int) -> list[str]:
+def _run(
+    path: Path,
+    server: MockServer,
+    headers: dict[str, str],
+    max_examples: int,
+    chunk: tuple[int, int] = (0, 1),
+) -> list[str]:
     failures: list[str] = []
     session = requests.Session()
-    for operation in _operations(path):
+    for operation in _operations(path, chunk):
 
         @given(case=operation.as_strategy())
         @settings(
@@ -101,9 +109,16 @@ def test_amadeus_contract_answers_conform(path: Path) -> None:
     assert not failures, "\n\n".join(failures)
 
 
+STRIPE_CHUNKS = 8
+
+
+# 417 operations: split so pytest-xdist spreads them over the workers.
 @pytest.mark.slow
 @pytest.mark.skipif(not STRIPE.is_file(), reason="../shared/contracts-external is not present")
-def test_stripe_contract_answers_conform() -> None:
+@pytest.mark.parametrize("chunk", range(STRIPE_CHUNKS), ids=lambda i: f"part{i}")
+def test_stripe_contract_answers_conform(chunk: int) -> None:
     with MockServer(STRIPE) as server:
-        failures = _run(STRIPE, server, {"Authorization": "Bearer sk_test_mock"}, 2)
+        failures = _run(
+            STRIPE, server, {"Authorization": "Bearer sk_test_mock"}, 2, (chunk, STRIPE_CHUNKS)
+        )
     assert not failures, "\n\n".join(failures[:20])
