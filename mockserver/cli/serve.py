@@ -1,45 +1,17 @@
-"""The ``mockserver`` command. Exit codes: 0 conform, 1 violations, 2 bad usage or input."""
+"""``mockserver serve``: the mock API on a port, in the foreground."""
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
+from mockserver.cli import InputError, console, fail, main
 from mockserver.errors import MockserverError
-
-console = Console(stderr=True, highlight=False)
-
-
-class InputError(click.ClickException):
-    """Bad input: printed as one line, exit code 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"mockserver: error: {self.format_message()}", err=True)
-
-
-def _fail(exc: MockserverError) -> InputError:
-    one_line = exc.one_line() if hasattr(exc, "one_line") else str(exc)
-    return InputError(one_line)
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="mockserver")
-@click.option("-v", "--verbose", is_flag=True, help="Log every request and contract warning.")
-def main(verbose: bool) -> None:
-    """Mock servers, recordings and conformance reports from OpenAPI contracts."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
 
 
 @main.command()
@@ -71,7 +43,7 @@ def serve(
             list(contracts) or None, config=config_file, host=host, port=port, seed=seed
         )
     except MockserverError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     try:
         httpd = make_server(host, port, server.app, threaded=True, request_handler=_QuietHandler)
     except OSError as exc:
@@ -104,7 +76,3 @@ def _banner(server: Any, url: str) -> None:
         )
     console.print(table)
     console.print(f"health: {url}/__mockserver/health   (Ctrl-C to stop)")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
