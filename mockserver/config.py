@@ -106,8 +106,6 @@ class Config:
     max_body_bytes: int = 10 * 1024 * 1024
     journal_size: int = 1000
     faults: dict[str, dict[str, Any]] = field(default_factory=dict)
-    cors: bool = False
-    admin_token: str | None = None
 
 
 _SECTIONS: dict[str, type] = {
@@ -156,8 +154,6 @@ def merge(base: Config, data: Mapping[str, Any] | None, file: str = "config") ->
         max_body_bytes=base.max_body_bytes,
         journal_size=base.journal_size,
         faults=dict(base.faults),
-        cors=base.cors,
-        admin_token=base.admin_token,
     )
     for key, value in data.items():
         where = f"/{key}"
@@ -167,13 +163,11 @@ def merge(base: Config, data: Mapping[str, Any] | None, file: str = "config") ->
             _apply_section(getattr(out, key), value, file, where)
         elif key in ("seed", "max_body_bytes", "journal_size"):
             setattr(out, key, _typed(value, int, file, where))
-        elif key in ("self_check", "validate_requests", "cors"):
+        elif key in ("self_check", "validate_requests"):
             setattr(out, key, _typed(value, bool, file, where))
         elif key == "faults":
             _typed(value, dict, file, where)
             out.faults.update({str(k): dict(v) for k, v in value.items()})
-        elif key == "admin_token":
-            out.admin_token = None if value is None else str(value)
     return out
 
 
