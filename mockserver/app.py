@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
+from flask import request as flask_request
 from werkzeug.wrappers import Request, Response
 
+from mockserver.adminguard import AdminGuard
 from mockserver.http import Headers, MockRequest, MockResponse, problem
 from mockserver.pipeline import Pipeline
 
@@ -46,13 +48,25 @@ def to_wsgi_response(response: MockResponse, method: str) -> Response:
     out = Response(
         b"" if method == "HEAD" else response.body,
         status=response.status,
-        headers=[(k, v) for k, v in response.headers.items() if k.lower() != "content-length"],
+        headers=[
+            (k, _safe_header(v))
+            for k, v in response.headers.items()
+            if k.lower() != "content-length"
+        ],
     )
     if not response.headers.get("Content-Type"):
         out.headers.remove("Content-Type")
     if method == "HEAD":
         out.headers["Content-Length"] = str(len(response.body))
     return out
+
+
+def _safe_header(value: str) -> str:
+    # A value echoed from a request (X-Request-Id, a recorded header) must never split
+    # the answer: control characters become spaces.
+    if value.isprintable():
+        return value
+    return "".join(c if c.isprintable() else " " for c in value)
 
 
 class MockDispatcher:
@@ -88,13 +102,36 @@ class MockDispatcher:
         return to_wsgi_response(response, request.method)(environ, start_response)
 
 
-def create_app(pipeline: Pipeline) -> Flask:
-    """The Flask application serving ``pipeline`` and the admin API."""
+def create_app(pipeline: Pipeline, *, bind_host: str = "127.0.0.1") -> Flask:
+    """The Flask application serving ``pipeline`` and the admin API.
+
+    ``bind_host`` decides who may use the admin API (see ``adminguard``).
+    """
     from mockserver.control import create_blueprint
 
     app = Flask("mockserver")
     app.config["MOCKSERVER_PIPELINE"] = pipeline
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.register_blueprint(create_blueprint(pipeline), url_prefix=ADMIN_PREFIX)
+    admin = pipeline.config.admin
+    guard = AdminGuard.for_binding(bind_host, admin.token, admin.allowed_hosts)
+    app.extensions["mockserver_admin_guard"] = guard
+    blueprint = create_blueprint(pipeline)
+
+    def _guard() -> Response | None:
+        denial = guard.check(
+            host=flask_request.host,
+            authorization=flask_request.headers.get("Authorization"),
+            header_token=flask_request.headers.get("X-Mockserver-Token"),
+            query_token=flask_request.args.get("token") if flask_request.method == "GET" else None,
+        )
+        if denial is None:
+            return None
+        resp = problem(denial.status, denial.title, denial.detail)
+        if denial.status == 401:
+            resp.headers.set("WWW-Authenticate", 'Bearer realm="mockserver-admin"')
+        return to_wsgi_response(resp, flask_request.method)
+
+    blueprint.before_request(_guard)
+    app.register_blueprint(blueprint, url_prefix=ADMIN_PREFIX)
     app.wsgi_app = MockDispatcher(app.wsgi_app, pipeline)  # type: ignore[method-assign]
     return app

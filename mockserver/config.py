@@ -92,6 +92,17 @@ class PaginationConfig:
 
 
 @dataclass(slots=True)
+class AdminConfig:
+    """Access to the admin API (``/__mockserver/``)."""
+
+    # Required for every admin call when set; generated at start when the server is bound
+    # beyond loopback and none is given.
+    token: str | None = None
+    # Host names (besides loopback ones) the admin API answers to.
+    allowed_hosts: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Config:
     """Everything configurable, with defaults a first-time user never has to touch."""
 
@@ -106,12 +117,14 @@ class Config:
     max_body_bytes: int = 10 * 1024 * 1024
     journal_size: int = 1000
     faults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    admin: AdminConfig = field(default_factory=AdminConfig)
 
 
 _SECTIONS: dict[str, type] = {
     "oauth": OAuthConfig,
     "rate_limit": RateLimitConfig,
     "pagination": PaginationConfig,
+    "admin": AdminConfig,
 }
 
 
@@ -154,6 +167,7 @@ def merge(base: Config, data: Mapping[str, Any] | None, file: str = "config") ->
         max_body_bytes=base.max_body_bytes,
         journal_size=base.journal_size,
         faults=dict(base.faults),
+        admin=_copy(base.admin),
     )
     for key, value in data.items():
         where = f"/{key}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +37,31 @@ def default_contract() -> Path:
 class _QuietHandler(WSGIRequestHandler):
     # HTTP/1.1 keeps connections alive: clients such as requests.Session reuse them.
     protocol_version = "HTTP/1.1"
+    # A client that stops sending (slowloris) frees its thread after this many seconds.
+    timeout = 30
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own errors (line too long, too many headers, bad request line)
+        # answer problem+json like everything else, never an HTML page.
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": message or "Bad Request",
+                "status": code,
+                "detail": explain or message or "",
+            }
+        ).encode()
+        try:
+            self.send_response(code, message)
+            self.send_header("Content-Type", "application/problem+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(body)
+        except OSError:
+            pass
+        self.close_connection = True
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
@@ -91,7 +117,7 @@ class MockServer:
         loaded = [load_contract(p) for p in paths]
         self.config = build_config(loaded, config, seed)
         self.pipeline = Pipeline(loaded, self.config, clock=clock)
-        self.app = create_app(self.pipeline)
+        self.app = create_app(self.pipeline, bind_host=host)
         self._host = host
         self._port = port
         self._server: BaseWSGIServer | None = None
@@ -114,6 +140,12 @@ class MockServer:
         """``http://host:port``."""
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self.port}"
+
+    @property
+    def admin_token(self) -> str | None:
+        """The token admin calls need (None on loopback without a configured token)."""
+        guard = self.app.extensions["mockserver_admin_guard"]
+        return guard.token  # type: ignore[no-any-return]
 
     @property
     def journal(self) -> Any:

@@ -76,3 +76,6 @@ def _banner(server: Any, url: str) -> None:
         )
     console.print(table)
     console.print(f"health: {url}/__mockserver/health   (Ctrl-C to stop)")
+    if server.admin_token and not server.config.admin.token:
+        # generated because the server is reachable beyond loopback
+        console.print(f"admin token (send as 'Authorization: Bearer …'): {server.admin_token}")

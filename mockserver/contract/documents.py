@@ -280,3 +280,21 @@ class Bundler:
                     f"dangling $ref {original!r}: {exc.missing!r} not found",
                 ) from None
             checked.add(ref)
+            self._check_chain(document, file, where, ref)
+
+    def _check_chain(self, document: dict[str, Any], file: Path, where: str, ref: str) -> None:
+        # A $ref whose target is only another $ref, and so on back to itself, describes
+        # nothing: every tool following it loops. Schemas that recurse *through*
+        # properties (Stripe's) are fine and not caught here.
+        seen = [ref]
+        node = resolve_pointer(document, ref[1:])
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            nxt = node["$ref"]
+            if nxt in seen:
+                chain = " -> ".join([*seen, nxt])
+                raise ContractError(str(file), where, f"circular $ref chain: {chain}")
+            seen.append(nxt)
+            try:
+                node = resolve_pointer(document, nxt[1:])
+            except (PointerError, ValueError):
+                return

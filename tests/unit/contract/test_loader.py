@@ -267,3 +267,13 @@ def test_bad_contracts_raise_one_line_errors(
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ContractError, match="no such file"):
         load_contract(tmp_path / "nope.yaml")
+
+
+def test_circular_ref_chain_is_refused(tmp_path: Path) -> None:
+    text = MINIMAL_30.replace(
+        "    Thing:\n      type: object",
+        "    Thing: {$ref: '#/components/schemas/Other'}\n"
+        "    Other: {$ref: '#/components/schemas/Thing'}\n    Unused:\n      type: object",
+    )
+    with pytest.raises(ContractError, match=r"circular \$ref chain: #/components/schemas/"):
+        load_contract(write(tmp_path, "api.yaml", text))
