@@ -88,7 +88,7 @@ def read_document(path: Path) -> Any:
                 f"invalid YAML: aliases expand to more than {MAX_EXPANDED_NODES} nodes "
                 "(alias bomb?)",
             )
-        return data
+        return _string_keys(data)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -98,6 +98,39 @@ def read_document(path: Path) -> Any:
         raise ContractError(str(path), "", f"invalid YAML: {exc}") from None
     except RecursionError:
         raise ContractError(str(path), "", "invalid YAML: nested too deeply") from None
+
+
+def _string_keys(data: Any) -> Any:
+    # YAML reads `200:` (and `400:` under components/responses) as an int; JSON pointers
+    # and the spec mean strings. Shared (aliased) nodes are converted once.
+    done: set[int] = set()
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if id(node) in done:
+            continue
+        done.add(id(node))
+        if isinstance(node, dict):
+            if any(not isinstance(k, str) for k in node):
+                items = list(node.items())
+                node.clear()
+                for k, v in items:
+                    key = (
+                        k
+                        if isinstance(k, str)
+                        else (
+                            "null"
+                            if k is None
+                            else str(k).lower()
+                            if isinstance(k, bool)
+                            else str(k)
+                        )
+                    )
+                    node[key] = v
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return data
 
 
 def _expanded_size(data: Any) -> int:
