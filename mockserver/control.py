@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from mockserver.adminspec import admin_openapi
 from mockserver.behaviours.faults import Scenario
 from mockserver.errors import ConfigError
 from mockserver.pipeline import Pipeline
@@ -74,6 +75,10 @@ def create_blueprint(pipeline: Pipeline) -> Blueprint:
     def delete_scenarios() -> ResponseReturnValue:
         removed = pipeline.faults.remove(request.args.get("id") or None)
         return jsonify({"removed": removed})
+
+    @bp.get("/openapi.json")
+    def openapi() -> ResponseReturnValue:
+        return jsonify(admin_openapi(pipeline.oauth.token_paths, pipeline.oauth.authorize_paths))
 
     @bp.post("/tokens/expire")
     def expire_tokens() -> ResponseReturnValue:

@@ -28,7 +28,8 @@ class LocatedError(MockserverError):
     def one_line(self) -> str:
         """The single line printed by the CLI: ``file: location: problem``."""
         where = f"{self.file}: {self.location}" if self.location else self.file
-        return f"{where}: {self.problem}"
+        # parser messages (PyYAML's) span lines; the CLI promises one
+        return " ".join(f"{where}: {self.problem}".split())
 
 
 class ContractError(LocatedError):

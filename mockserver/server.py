@@ -51,6 +51,9 @@ class _QuietHandler(WSGIRequestHandler):
                 "detail": explain or message or "",
             }
         ).encode()
+        if self.request_version == "HTTP/0.9":
+            # an unparsable request line: answer with a real status line anyway
+            self.request_version = "HTTP/1.1"
         try:
             self.send_response(code, message)
             self.send_header("Content-Type", "application/problem+json")
