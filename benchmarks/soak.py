@@ -132,6 +132,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "mockserver.yaml"
         config.write_text(f"journal_size: {args.journal_size}\n")
+        # a file, not a pipe: nobody reads a pipe during the run and a full one blocks
+        log = (Path(tmp) / "server.log").open("w")
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -144,8 +146,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "--config",
                 str(config),
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=log,
+            stderr=log,
             text=True,
         )
         try:
@@ -177,6 +179,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
+            log.close()
     statuses: Counter[int] = Counter()
     errors: Counter[str] = Counter()
     for c in clients:
