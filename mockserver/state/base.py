@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from mockserver.errors import MockserverError
+
+
+class StateUnavailable(MockserverError):
+    """The shared state (Redis) cannot be reached: at start a clear error, while running a
+    503 for the request (fail closed: a limit or a token is never waved through)."""
+
 
 @runtime_checkable
 class StateStore(Protocol):

@@ -1,0 +1,326 @@
+"""``RedisStore``: the ``StateStore`` shared by many workers and hosts (redis-py).
+
+Every key lives under a configurable prefix (``mockserver:`` by default), so several
+mocks can share one Redis without seeing each other's tokens or counters, and several
+processes with the same prefix act as one API.
+
+Atomicity: ``take``, ``incr`` and ``set_if_absent`` are one Lua script each, so "one
+authorization code, one token" and "exactly N requests per window" hold across hosts.
+
+Expiry: every key expires. A write without a TTL (dataset changes, scenarios, counters
+meant to last the run) gets ``max_ttl`` (7 days by default, refreshed on every write), and
+no TTL is ever longer than ``max_ttl``: a forgotten mock never fills a shared Redis.
+
+Listing: ``keys(prefix)`` must not scan the whole Redis on the request path (the dataset
+reads its changes on every list request), so the store keeps its key names in one sorted
+set (all scores 0, so ``ZRANGE BYLEX`` answers a prefix in O(log N + M)). Members whose
+key expired are dropped when a listing meets them, and by a bounded sweep every few
+hundred writes, so the index never grows past the live keys by much.
+
+Unreachable Redis: ``RedisStore.connect`` pings and raises ``StateUnavailable`` with the
+URL and the reason (the CLI prints it and exits 2); while running, every Redis error is
+raised as ``StateUnavailable``, which the pipeline answers with 503 (fail closed, see the
+README's "Scaling out").
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis
+from redis.commands.core import Script
+
+from mockserver.state.base import StateUnavailable
+
+T = TypeVar("T")
+
+DEFAULT_PREFIX = "mockserver:"
+DEFAULT_MAX_TTL = 7 * 86400.0
+# One sweep of the key index every this many writes, over this many members.
+_SWEEP_EVERY = 512
+_SWEEP_COUNT = 256
+_INDEX = "\x00index"
+_SWEEP_CURSOR = "\x00sweep"
+
+# KEYS[1] key, KEYS[2] index; ARGV[1] value, ARGV[2] ttl ms, ARGV[3] member, ARGV[4] index ttl
+_SET = """
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], 0, ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
+
+_SET_NX = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
+redis.call('ZADD', KEYS[2], 0, ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1
+"""
+
+# KEYS[1] key, KEYS[2] index; ARGV[1] member
+_TAKE = """
+local value = redis.call('GET', KEYS[1])
+if value then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return value
+"""
+
+# KEYS[1] key, KEYS[2] index; ARGV[1] ttl ms, ARGV[2] member, ARGV[3] index ttl.
+# A key that somehow lost its expiry (written by hand) gets one back.
+_INCR = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  redis.call('ZADD', KEYS[2], 0, ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+end
+return n
+"""
+
+# KEYS[1] index; ARGV[1] min, ARGV[2] max, ARGV[3] key prefix. Live members, dead dropped.
+_KEYS = """
+local members = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX')
+local live, dead = {}, {}
+for _, m in ipairs(members) do
+  if redis.call('EXISTS', ARGV[3] .. m) == 1 then
+    live[#live + 1] = m
+  else
+    dead[#dead + 1] = m
+  end
+end
+for i = 1, #dead, 1000 do
+  redis.call('ZREM', KEYS[1], unpack(dead, i, math.min(i + 999, #dead)))
+end
+return live
+"""
+
+# KEYS[1] index; ARGV[1] min, ARGV[2] max, ARGV[3] key prefix. Deletes keys and members.
+_CLEAR = """
+local members = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX')
+for i = 1, #members, 1000 do
+  local chunk = {}
+  for j = i, math.min(i + 999, #members) do chunk[#chunk + 1] = ARGV[3] .. members[j] end
+  redis.call('DEL', unpack(chunk))
+end
+redis.call('ZREMRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2])
+return #members
+"""
+
+# KEYS[1] index, KEYS[2] cursor key; ARGV[1] count, ARGV[2] key prefix, ARGV[3] ttl ms.
+_SWEEP = """
+local cursor = redis.call('GET', KEYS[2]) or '0'
+local res = redis.call('ZSCAN', KEYS[1], cursor, 'COUNT', ARGV[1])
+local dead = {}
+local items = res[2]
+for i = 1, #items, 2 do
+  if redis.call('EXISTS', ARGV[2] .. items[i]) == 0 then dead[#dead + 1] = items[i] end
+end
+for i = 1, #dead, 1000 do
+  redis.call('ZREM', KEYS[1], unpack(dead, i, math.min(i + 999, #dead)))
+end
+redis.call('SET', KEYS[2], res[1], 'PX', ARGV[3])
+return #dead
+"""
+
+
+def parse_state_url(url: str) -> tuple[str, str, float]:
+    """Split ``redis://host:port/db?prefix=team-a:&max_ttl=86400`` into the URL for
+    redis-py, the key prefix and the longest TTL (seconds).
+
+    ``prefix`` and ``max_ttl`` are ours; every other query parameter goes to redis-py.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise ValueError(f"unsupported state URL {url!r}: expected redis://, rediss:// or unix://")
+    prefix, max_ttl = DEFAULT_PREFIX, DEFAULT_MAX_TTL
+    rest: list[tuple[str, str]] = []
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name == "prefix":
+            prefix = value
+        elif name == "max_ttl":
+            try:
+                max_ttl = float(value)
+            except ValueError:
+                raise ValueError(f"max_ttl must be a number of seconds, not {value!r}") from None
+            if max_ttl <= 0:
+                raise ValueError("max_ttl must be positive")
+        else:
+            rest.append((name, value))
+    return urlunsplit(parts._replace(query=urlencode(rest))), prefix, max_ttl
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + netloc))
+
+
+class RedisStore:
+    """A ``StateStore`` in Redis: exact across processes, every key with an expiry."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        max_ttl: float = DEFAULT_MAX_TTL,
+        url: str = "redis",
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.max_ttl = max_ttl
+        self.url = url
+        self._index = prefix + _INDEX
+        self._cursor = prefix + _SWEEP_CURSOR
+        self._max_ms = max(1, int(max_ttl * 1000))
+        self._writes = itertools.count(1)
+        self._set = client.register_script(_SET)
+        self._set_nx = client.register_script(_SET_NX)
+        self._take = client.register_script(_TAKE)
+        self._incr = client.register_script(_INCR)
+        self._keys = client.register_script(_KEYS)
+        self._clear = client.register_script(_CLEAR)
+        self._sweep = client.register_script(_SWEEP)
+
+    @classmethod
+    def connect(cls, url: str, *, check: bool = True) -> RedisStore:
+        """A store for ``redis://host:port/db?prefix=...&max_ttl=...``.
+
+        With ``check`` the server is pinged once: an unreachable Redis is a clear
+        ``StateUnavailable`` at start rather than a 503 on the first request.
+        """
+        try:
+            redis_url, prefix, max_ttl = parse_state_url(url)
+        except ValueError as exc:
+            raise StateUnavailable(str(exc)) from None
+        client = redis.Redis.from_url(
+            redis_url,
+            decode_responses=True,
+            socket_connect_timeout=2.0,
+            socket_timeout=5.0,
+            health_check_interval=30,
+        )
+        store = cls(client, prefix=prefix, max_ttl=max_ttl, url=redact(url))
+        if check:
+            store.ping()
+        return store
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except redis.RedisError as exc:
+            raise StateUnavailable(f"Redis at {self.url} is unavailable: {exc}") from exc
+
+    def _ttl_ms(self, ttl: float | None) -> int:
+        if ttl is None:
+            return self._max_ms
+        return max(1, min(int(ttl * 1000), self._max_ms))
+
+    def _wrote(self) -> None:
+        if next(self._writes) % _SWEEP_EVERY == 0:
+            self._run(
+                self._sweep,
+                [self._index, self._cursor],
+                [_SWEEP_COUNT, self.prefix, self._max_ms],
+            )
+
+    def _run(self, script: Script, keys: list[str], args: list[Any]) -> Any:
+        return self._call(lambda: script(keys=keys, args=args))
+
+    def _range(self, prefix: str) -> tuple[str, str]:
+        if not prefix:
+            return "-", "+"
+        # UTF-8 never contains the byte 0xff: prefix + 0xff is above every key with prefix.
+        return "[" + prefix, "(" + prefix + "\xff"
+
+    def ping(self) -> None:
+        """Raise ``StateUnavailable`` unless Redis answers."""
+        self._call(self.client.ping)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.close()
+
+    # -- StateStore ---------------------------------------------------------------------
+
+    def get(self, key: str) -> str | None:
+        """The value of ``key`` or None."""
+        value = self._call(lambda: self.client.get(self.prefix + key))
+        return None if value is None else str(value)
+
+    def get_many(self, keys: list[str]) -> list[str | None]:
+        """The values of ``keys`` in one round trip."""
+        if not keys:
+            return []
+        values = self._call(lambda: self.client.mget([self.prefix + k for k in keys]))
+        return [None if v is None else str(v) for v in values]
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        """Store ``value`` for ``ttl`` seconds (``max_ttl`` at most, and with None)."""
+        self._run(
+            self._set,
+            [self.prefix + key, self._index],
+            [value, self._ttl_ms(ttl), key, self._max_ms],
+        )
+        self._wrote()
+
+    def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
+        """Store only when absent; True when stored (atomic)."""
+        stored = self._run(
+            self._set_nx,
+            [self.prefix + key, self._index],
+            [value, self._ttl_ms(ttl), key, self._max_ms],
+        )
+        self._wrote()
+        return bool(stored)
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``."""
+
+        def run() -> None:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.delete(self.prefix + key)
+            pipe.zrem(self._index, key)
+            pipe.execute()
+
+        self._call(run)
+
+    def take(self, key: str) -> str | None:
+        """Atomic get-and-delete: of many concurrent callers, on any host, one gets it."""
+        value = self._run(self._take, [self.prefix + key, self._index], [key])
+        return None if value is None else str(value)
+
+    def incr(self, key: str, ttl: float) -> int:
+        """Atomic increment; the expiry is set when the key is created."""
+        n = self._run(
+            self._incr,
+            [self.prefix + key, self._index],
+            [self._ttl_ms(ttl), key, self._max_ms],
+        )
+        if n == 1:
+            self._wrote()
+        return int(n)
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every live key starting with ``prefix`` (from the index, never a full scan)."""
+        low, high = self._range(prefix)
+        found = self._run(self._keys, [self._index], [low, high, self.prefix])
+        return [str(k) for k in found]
+
+    def clear(self, prefix: str = "") -> None:
+        """Remove every key starting with ``prefix`` (all of this store's with ``""``)."""
+        low, high = self._range(prefix)
+        self._run(self._clear, [self._index], [low, high, self.prefix])
+        if not prefix:
+            self._call(lambda: self.client.delete(self._index, self._cursor))
