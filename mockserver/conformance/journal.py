@@ -13,8 +13,44 @@ import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_plus
 
 from mockserver.failures import Failure, Severity
+
+
+SECRET_QUERY_KEYS = frozenset(
+    {
+        "access_token",
+        "api_key",
+        "apikey",
+        "api-key",
+        "client_secret",
+        "code",
+        "code_verifier",
+        "id_token",
+        "key",
+        "password",
+        "refresh_token",
+        "secret",
+        "token",
+    }
+)
+
+
+def scrub_query(query: str) -> str:
+    """``query`` with the values of credential parameters replaced by ``***``."""
+    if not query or not any(
+        k in query.lower() for k in ("token", "key", "secret", "code", "password")
+    ):
+        return query
+    parts = []
+    for pair in query.split("&"):
+        name, sep, _ = pair.partition("=")
+        if sep and unquote_plus(name).lower() in SECRET_QUERY_KEYS:
+            parts.append(f"{name}=***")
+        else:
+            parts.append(pair)
+    return "&".join(parts)
 
 
 @dataclass(slots=True)
@@ -34,6 +70,10 @@ class Exchange:
     response_failures: list[Failure] = field(default_factory=list)
     parameters: list[str] = field(default_factory=list)
     id: int = 0
+
+    def __post_init__(self) -> None:
+        # The journal feeds reports and the live page: never keep credentials from the URL.
+        self.query = scrub_query(self.query)
 
     @property
     def verdict(self) -> str:

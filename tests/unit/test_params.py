@@ -94,3 +94,14 @@ def test_header_array_and_missing() -> None:
     assert coerce(value, p.schema, ident) == [1, 2]
     absent = extract(p, path_params={}, query=[], headers=Headers(), cookies={}, deref=ident)
     assert absent is MISSING
+
+
+def test_journal_never_keeps_credentials_from_the_query() -> None:
+    from mockserver.conformance.journal import Exchange, scrub_query
+
+    assert scrub_query("a=1&api_key=s3cret&access_token=t0k&keep=yes") == (
+        "a=1&api_key=***&access_token=***&keep=yes"
+    )
+    assert scrub_query("page%5Blimit%5D=5") == "page%5Blimit%5D=5"
+    ex = Exchange("GET", "/x", "client_secret=abc", 200, None, "route")
+    assert "abc" not in ex.query
