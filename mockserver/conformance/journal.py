@@ -17,7 +17,6 @@ from urllib.parse import unquote_plus
 
 from mockserver.failures import Failure, Severity
 
-
 SECRET_QUERY_KEYS = frozenset(
     {
         "access_token",
