@@ -35,7 +35,7 @@ from mockserver.responder import (
     parse_prefer,
     request_seed,
 )
-from mockserver.state.base import StateStore
+from mockserver.state.base import StateStore, StateUnavailable
 from mockserver.state.memory import MemoryStore
 from mockserver.validation import RequestData, Validators
 
@@ -52,6 +52,7 @@ class Pipeline:
         config: Config | None = None,
         *,
         store: StateStore | None = None,
+        journal: Journal | None = None,
         clock: Clock = time.time,
     ) -> None:
         self.contracts = list(contracts)
@@ -62,7 +63,8 @@ class Pipeline:
         self.router = Router(self.operations)
         self.validators = Validators()
         self.responder = Responder(self.validators, self.config.seed)
-        self.journal = Journal(self.config.journal_size)
+        # A shared store comes with a shared journal (conformance/redis_journal.py).
+        self.journal = journal if journal is not None else Journal(self.config.journal_size)
         self.oauth = OAuth(self.contracts, self.config.oauth, self.store, clock)
         self.limiter = RateLimiter(self.config.rate_limit, self.store, clock)
         self.faults = Faults(self.config.faults, self.store)
@@ -105,6 +107,17 @@ class Pipeline:
         )
         try:
             response = self._handle(request, exchange)
+        except StateUnavailable as exc:
+            # Fail closed: without the shared state no token, limit or dataset is right.
+            log.error("state unavailable answering %s %s: %s", request.method, request.path, exc)
+            response = problem(
+                503,
+                "State unavailable",
+                "the mock's shared state (Redis) is unreachable; retry shortly",
+                type_="https://mockserver.dev/problems/state-unavailable",
+                headers={"Retry-After": "1"},
+            )
+            exchange.source = "error"
         except ContractError as exc:
             log.error("contract problem answering %s %s: %s", request.method, request.path, exc)
             response = problem(

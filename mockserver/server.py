@@ -15,10 +15,12 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from mockserver.app import create_app
 from mockserver.behaviours.faults import Scenario
 from mockserver.config import Config, load_config_file, merge
+from mockserver.conformance.redis_journal import shared_journal
 from mockserver.contract.loader import load_contract
 from mockserver.contract.model import Contract
 from mockserver.errors import ServerError
 from mockserver.pipeline import Pipeline
+from mockserver.state import StateStore, open_store
 
 BUNDLED = Path(__file__).resolve().parent.parent / "contracts"
 _INSTALLED = Path(__file__).resolve().parent / "_bundled_contracts"
@@ -110,6 +112,7 @@ class MockServer:
         port: int = 0,
         seed: int | None = None,
         clock: Callable[[], float] = time.time,
+        state: str | StateStore | None = None,
     ) -> None:
         if contracts is None:
             paths: list[str | Path] = [default_contract()]
@@ -119,7 +122,11 @@ class MockServer:
             paths = list(contracts)
         loaded = [load_contract(p) for p in paths]
         self.config = build_config(loaded, config, seed)
-        self.pipeline = Pipeline(loaded, self.config, clock=clock)
+        # state: None (in-process), "redis://..." (shared by every worker and host with
+        # the same URL and prefix) or a StateStore; a Redis store brings a shared journal.
+        store = state if state is None or not isinstance(state, str) else open_store(state)
+        journal = shared_journal(store, self.config.journal_size) if store is not None else None
+        self.pipeline = Pipeline(loaded, self.config, store=store, journal=journal, clock=clock)
         self.app = create_app(self.pipeline, bind_host=host)
         self._host = host
         self._port = port

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from pathlib import Path
@@ -26,12 +27,36 @@ from mockserver.errors import MockserverError
     default=None,
     help="A mockserver.yaml file.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run under gunicorn with N worker processes (SO_REUSEPORT); N > 1 shares state "
+    "through --state, or a private redis-server started for the purpose.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    help="Threads per gunicorn worker (with --workers).",
+)
+@click.option(
+    "--state",
+    default=None,
+    metavar="URL",
+    help="Shared state: redis://HOST:PORT/DB[?prefix=P&max_ttl=S] (tokens, limits, data, "
+    "scenarios and the journal shared by every process using the same URL and prefix).",
+)
 def serve(
     contracts: tuple[Path, ...],
     host: str,
     port: int,
     seed: int | None,
     config_file: Path | None,
+    workers: int | None,
+    threads: int,
+    state: str | None,
 ) -> None:
     """Serve CONTRACTS (default: the bundled travel API) as a mock API."""
     from werkzeug.serving import make_server
@@ -39,11 +64,23 @@ def serve(
     from mockserver.server import MockServer, _QuietHandler
 
     try:
+        if workers is not None and workers > 1 and state is None:
+            from mockserver.wsgi import PrivateRedis
+
+            state = PrivateRedis().start().url
         server = MockServer(
-            list(contracts) or None, config=config_file, host=host, port=port, seed=seed
+            list(contracts) or None,
+            config=config_file,
+            host=host,
+            port=port,
+            seed=seed,
+            state=state,
         )
     except MockserverError as exc:
         raise fail(exc) from None
+    if workers is not None:
+        _serve_workers(server, host, port, workers, threads)
+        return
     try:
         httpd = make_server(host, port, server.app, threaded=True, request_handler=_QuietHandler)
     except OSError as exc:
@@ -61,7 +98,35 @@ def serve(
         console.print("mockserver stopped")
 
 
-def _banner(server: Any, url: str) -> None:
+def _serve_workers(server: Any, host: str, port: int, workers: int, threads: int) -> None:
+    from mockserver.wsgi import gunicorn_options, run
+
+    if port == 0:
+        # gunicorn binds in each worker (SO_REUSEPORT): choose the port now to print it.
+        import socket
+
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, 0))
+            port = int(probe.getsockname()[1])
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}"
+    options = gunicorn_options(
+        host, port, workers, threads, on_ready=lambda: _banner(server, url, workers)
+    )
+    master = os.getpid()
+    try:
+        run(server.app, options)
+    except SystemExit as exc:
+        # Workers are forks that leave through here too: let them exit as gunicorn says.
+        if os.getpid() != master:
+            raise
+        if exc.code not in (0, None):
+            raise InputError(f"cannot serve on {host}:{port} (see the messages above)") from None
+    if os.getpid() == master:
+        console.print("mockserver stopped")
+
+
+def _banner(server: Any, url: str, workers: int = 0) -> None:
     table = Table(title=f"mockserver on {url}", show_lines=False)
     table.add_column("contract")
     table.add_column("version")
@@ -75,6 +140,9 @@ def _banner(server: Any, url: str) -> None:
             str(len(contract.operations)),
         )
     console.print(table)
+    if workers:
+        store = type(server.pipeline.store).__name__
+        console.print(f"{workers} gunicorn worker(s), state: {store}")
     console.print(f"health: {url}/__mockserver/health   (Ctrl-C to stop)")
     if server.admin_token and not server.config.admin.token:
         # generated because the server is reachable beyond loopback

@@ -151,7 +151,9 @@ def parse_state_url(url: str) -> tuple[str, str, float]:
                 raise ValueError("max_ttl must be positive")
         else:
             rest.append((name, value))
-    return urlunsplit(parts._replace(query=urlencode(rest))), prefix, max_ttl
+    # Rebuilt by hand: urlunsplit drops the empty host of unix:///path/redis.sock.
+    query = f"?{urlencode(rest)}" if rest else ""
+    return f"{parts.scheme}://{parts.netloc}{parts.path}{query}", prefix, max_ttl
 
 
 def redact(url: str) -> str:
@@ -216,7 +218,8 @@ class RedisStore:
 
     # -- plumbing -----------------------------------------------------------------------
 
-    def _call(self, fn: Callable[[], T]) -> T:
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (redis-py calls), raising any Redis error as ``StateUnavailable``."""
         try:
             return fn()
         except redis.RedisError as exc:
@@ -236,7 +239,7 @@ class RedisStore:
             )
 
     def _run(self, script: Script, keys: list[str], args: list[Any]) -> Any:
-        return self._call(lambda: script(keys=keys, args=args))
+        return self.call(lambda: script(keys=keys, args=args))
 
     def _range(self, prefix: str) -> tuple[str, str]:
         if not prefix:
@@ -246,7 +249,7 @@ class RedisStore:
 
     def ping(self) -> None:
         """Raise ``StateUnavailable`` unless Redis answers."""
-        self._call(self.client.ping)
+        self.call(self.client.ping)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -256,14 +259,14 @@ class RedisStore:
 
     def get(self, key: str) -> str | None:
         """The value of ``key`` or None."""
-        value = self._call(lambda: self.client.get(self.prefix + key))
+        value = self.call(lambda: self.client.get(self.prefix + key))
         return None if value is None else str(value)
 
     def get_many(self, keys: list[str]) -> list[str | None]:
         """The values of ``keys`` in one round trip."""
         if not keys:
             return []
-        values = self._call(lambda: self.client.mget([self.prefix + k for k in keys]))
+        values = self.call(lambda: self.client.mget([self.prefix + k for k in keys]))
         return [None if v is None else str(v) for v in values]
 
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
@@ -294,7 +297,7 @@ class RedisStore:
             pipe.zrem(self._index, key)
             pipe.execute()
 
-        self._call(run)
+        self.call(run)
 
     def take(self, key: str) -> str | None:
         """Atomic get-and-delete: of many concurrent callers, on any host, one gets it."""
@@ -323,4 +326,4 @@ class RedisStore:
         low, high = self._range(prefix)
         self._run(self._clear, [self._index], [low, high, self.prefix])
         if not prefix:
-            self._call(lambda: self.client.delete(self._index, self._cursor))
+            self.call(lambda: self.client.delete(self._index, self._cursor))

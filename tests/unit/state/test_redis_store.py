@@ -204,7 +204,11 @@ def test_state_url_parsing() -> None:
         "team:",
         60.0,
     )
-    assert parse_state_url("unix:///tmp/r.sock")[1:] == ("mockserver:", 7 * 86400.0)
+    assert parse_state_url("unix:///tmp/r.sock?db=1") == (
+        "unix:///tmp/r.sock?db=1",
+        "mockserver:",
+        7 * 86400.0,
+    )
     for bad in ("http://h", "redis://h?max_ttl=x", "redis://h?max_ttl=0"):
         with pytest.raises(ValueError):
             parse_state_url(bad)

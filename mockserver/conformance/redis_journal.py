@@ -1,0 +1,178 @@
+"""The journal in Redis: one journal for every worker and host sharing a ``RedisStore``.
+
+Exchanges go to a capped Redis stream (``XADD ... MAXLEN capacity``) whose entry ids are
+the journal ids (``<id>-0``), so ``entries(since=ID)`` is one ``XRANGE`` from ``(ID``.
+Per-operation coverage lives in one hash (bounded by operations x statuses x parameters,
+not by traffic). Recording is one Lua script: one round trip per request, atomic, so ids
+are unique and in stream order across workers. Every key gets the store's ``max_ttl``,
+refreshed on each write.
+
+Recording is best effort: when Redis is unreachable the exchange is logged and dropped
+(the request itself has already been answered, with 503 where it needed state).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from typing import Any
+
+from mockserver.conformance.journal import Exchange, Journal, OperationStats
+from mockserver.failures import Failure, Severity
+from mockserver.state.base import StateStore, StateUnavailable
+from mockserver.state.redis import RedisStore
+
+log = logging.getLogger("mockserver")
+
+_SEP = "\x00"
+_UNMATCHED = _SEP + "unmatched"
+
+# KEYS[1] seq, KEYS[2] stream, KEYS[3] stats.
+# ARGV[1] capacity, ARGV[2] ttl ms, ARGV[3] payload, ARGV[4] operation ("" unmatched),
+# ARGV[5] status, ARGV[6] verdict, ARGV[7..] parameters.
+_RECORD = """
+local id = redis.call('INCR', KEYS[1])
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], id .. '-0', 'd', ARGV[3])
+local op = ARGV[4]
+if op == '' then
+  redis.call('HINCRBY', KEYS[3], '\\0unmatched', 1)
+else
+  local p = op .. '\\0'
+  redis.call('HINCRBY', KEYS[3], p .. 'calls', 1)
+  redis.call('HINCRBY', KEYS[3], p .. 's:' .. ARGV[5], 1)
+  if ARGV[6] == 'request-violation' then
+    redis.call('HINCRBY', KEYS[3], p .. 'qv', 1)
+  elseif ARGV[6] == 'response-violation' then
+    redis.call('HINCRBY', KEYS[3], p .. 'rv', 1)
+  end
+  for i = 7, #ARGV do redis.call('HSET', KEYS[3], p .. 'p:' .. ARGV[i], 1) end
+end
+for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
+return id
+"""
+
+
+def shared_journal(store: StateStore, capacity: int) -> Journal | None:
+    """A ``RedisJournal`` when ``store`` is a ``RedisStore`` (shared state), else None."""
+    if isinstance(store, RedisStore):
+        return RedisJournal(store, capacity)
+    return None
+
+
+def exchange_from_dict(data: dict[str, Any]) -> Exchange:
+    """The ``Exchange`` back from ``Exchange.to_dict()`` (the ``verdict`` is derived)."""
+
+    def failures(items: list[dict[str, Any]]) -> list[Failure]:
+        out = []
+        for item in items:
+            fields = dict(item)
+            fields["severity"] = Severity(fields.get("severity", "error"))
+            out.append(Failure(**fields))
+        return out
+
+    return Exchange(
+        method=data["method"],
+        path=data["path"],
+        query=data["query"],
+        status=int(data["status"]),
+        operation=data.get("operation"),
+        source=data["source"],
+        client=data.get("client", ""),
+        started=float(data["started"]),
+        duration_ms=float(data.get("duration_ms", 0.0)),
+        request_failures=failures(data.get("request_failures", [])),
+        response_failures=failures(data.get("response_failures", [])),
+        parameters=list(data.get("parameters", [])),
+        id=int(data.get("id", 0)),
+    )
+
+
+class RedisJournal(Journal):
+    """The ``Journal`` interface over a Redis stream shared by every process."""
+
+    def __init__(self, store: RedisStore, capacity: int = 1000) -> None:
+        super().__init__(capacity)
+        self.store = store
+        base = store.prefix + "journal:"
+        self._keys = [base + "seq", base + "stream", base + "stats"]
+        self._stream = self._keys[1]
+        self._stats_key = self._keys[2]
+        self._record = store.client.register_script(_RECORD)
+        self._ttl_ms = max(1, int(store.max_ttl * 1000))
+        self._last_warning = 0.0
+
+    def record(self, exchange: Exchange) -> Exchange:
+        """Append ``exchange`` (the oldest falls out past the cap); sets its ``id``."""
+        data = exchange.to_dict()
+        del data["id"]
+        args: list[Any] = [
+            self.capacity,
+            self._ttl_ms,
+            json.dumps(data, separators=(",", ":")),
+            exchange.operation or "",
+            exchange.status,
+            data["verdict"],
+            *exchange.parameters,
+        ]
+        try:
+            exchange.id = int(self.store.call(lambda: self._record(keys=self._keys, args=args)))
+        except StateUnavailable as exc:
+            now = time.monotonic()
+            if now - self._last_warning > 10:
+                self._last_warning = now
+                log.warning("journal: exchange not recorded: %s", exc)
+        return exchange
+
+    def entries(self, since: int = 0, limit: int | None = None) -> list[Exchange]:
+        """Recorded exchanges with ``id > since``, oldest first (every process's)."""
+        low = f"({since}-0" if since > 0 else "-"
+        client = self.store.client
+        found: Any
+        if limit:
+            found = self.store.call(lambda: client.xrevrange(self._stream, "+", low, count=limit))
+            rows = list(reversed(found or []))
+        else:
+            found = self.store.call(lambda: client.xrange(self._stream, low, "+"))
+            rows = list(found or [])
+        out = []
+        for entry_id, fields in rows:
+            data = json.loads(fields["d"])
+            data["id"] = int(str(entry_id).split("-", 1)[0])
+            out.append(exchange_from_dict(data))
+        return out
+
+    def stats(self) -> dict[str, OperationStats]:
+        """Per-operation counters over the whole run, every process's."""
+        raw: dict[Any, Any] = self.store.call(lambda: self.store.client.hgetall(self._stats_key))
+        out: dict[str, OperationStats] = {}
+        for field, value in raw.items():
+            op, sep, what = field.rpartition(_SEP)
+            if not sep or not op:
+                continue
+            stats = out.setdefault(op, OperationStats(statuses=Counter()))
+            if what == "calls":
+                stats.calls = int(value)
+            elif what == "qv":
+                stats.request_violations = int(value)
+            elif what == "rv":
+                stats.response_violations = int(value)
+            elif what.startswith("s:"):
+                stats.statuses[int(what[2:])] = int(value)
+            elif what.startswith("p:"):
+                stats.parameters.add(what[2:])
+        return out
+
+    @property
+    def unmatched(self) -> int:
+        """Requests that matched no operation, every process's."""
+        value = self.store.call(lambda: self.store.client.hget(self._stats_key, _UNMATCHED))
+        return int(value or 0)
+
+    def __len__(self) -> int:
+        return int(self.store.call(lambda: self.store.client.xlen(self._stream)))
+
+    def clear(self) -> None:
+        """Forget every exchange and counter (ids keep growing, so ``since`` stays valid)."""
+        self.store.call(lambda: self.store.client.delete(self._stream, self._stats_key))

@@ -1,0 +1,159 @@
+"""Many workers: the mock under gunicorn, and a private redis-server when none is given.
+
+``mockserver serve --workers N`` builds one ``MockServer`` in the gunicorn master
+(contracts loaded once, ``preload_app``), then forks N workers that share its state through
+Redis. Every worker listens on the port with ``SO_REUSEPORT`` so the kernel spreads new
+connections over them; without it, keep-alive connections pile onto whichever worker
+accepted first and throughput halves.
+
+Workers are gthread (threads in each worker): measured here against sync workers, which
+close every connection after one answer (no keep-alive), gthread served the validated GET
+faster, and a ``Prefer: delay=`` answer blocks one thread, not the whole worker.
+
+With N > 1 and no ``--state``, the workers need one shared state: a private redis-server
+(no persistence, a unix socket in a temporary folder, stopped with the mock) is started
+when ``redis-server`` is installed; otherwise ``serve`` refuses with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from mockserver.errors import ServerError
+
+WSGIApp = Callable[..., Any]
+
+DEFAULT_THREADS = 4
+
+
+class MockserverApplication(BaseApplication):  # type: ignore[misc]
+    """A gunicorn application serving one already-built WSGI app."""
+
+    def __init__(self, app: WSGIApp, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply ``options`` (gunicorn setting names) to gunicorn's config."""
+        for key, value in self.options.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key.lower(), value)
+
+    def load(self) -> WSGIApp:
+        """The WSGI app (built before the fork: ``preload_app``)."""
+        return self.application
+
+
+def gunicorn_options(
+    host: str,
+    port: int,
+    workers: int,
+    threads: int = DEFAULT_THREADS,
+    *,
+    on_ready: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """The gunicorn settings ``serve --workers`` runs with (also used by the benchmarks)."""
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    options: dict[str, Any] = {
+        "bind": [bind],
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "reuse_port": True,
+        "preload_app": True,
+        "keepalive": 30,
+        # A client that stops sending frees its thread after this many seconds, as with the
+        # single-process server.
+        "timeout": 30,
+        "graceful_timeout": 5,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "mockserver",
+        "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
+    }
+    if on_ready is not None:
+        options["when_ready"] = lambda _arbiter: on_ready()
+    return options
+
+
+def run(app: WSGIApp, options: dict[str, Any]) -> None:
+    """Run gunicorn in the foreground until SIGINT/SIGTERM."""
+    MockserverApplication(app, options).run()
+
+
+class PrivateRedis:
+    """A redis-server for this mock alone: unix socket, no persistence, no TCP port.
+
+    ``start()`` raises ``ServerError`` when redis-server is not installed or does not
+    start. ``stop()`` (also run at exit) stops it by PID and removes its folder, only in
+    the process that started it: gunicorn workers are forks and exit through the same
+    code, and must not take the master's Redis with them.
+    """
+
+    def __init__(self) -> None:
+        self.url = ""
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._folder = ""
+        self._owner = os.getpid()
+
+    def start(self, timeout: float = 10.0) -> PrivateRedis:
+        """Start the server and wait for its socket; returns self."""
+        exe = shutil.which("redis-server")
+        if exe is None:
+            raise ServerError(
+                "--workers > 1 needs shared state: pass --state redis://HOST:PORT, or install "
+                "redis-server (apt-get install redis-server) so mockserver starts a private one"
+            )
+        self._folder = tempfile.mkdtemp(prefix="mockserver-redis-")
+        sock = os.path.join(self._folder, "redis.sock")
+        self._proc = subprocess.Popen(
+            [
+                exe,
+                "--port", "0",
+                "--unixsocket", sock,
+                "--unixsocketperm", "700",
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", self._folder,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C goes to the mock, which then stops this server
+        )  # fmt: skip
+        atexit.register(self.stop)
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(sock):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise ServerError("the private redis-server did not start")
+            time.sleep(0.01)
+        self.url = f"unix://{sock}"
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (by PID) and remove its folder; idempotent."""
+        proc, self._proc = self._proc, None
+        if proc is None or os.getpid() != self._owner:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        shutil.rmtree(self._folder, ignore_errors=True)
