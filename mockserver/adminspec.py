@@ -14,6 +14,16 @@ _PROBLEM = {
     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
 }
 _JSON_OBJECT = {"application/json": {"schema": {"type": "object"}}}
+_HTML = {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+_REPORT = {
+    "description": "Conformance report (see the README, Conformance reports)",
+    "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "application/xml": {"schema": {"type": "string"}},
+        "text/html": {"schema": {"type": "string"}},
+        "text/markdown": {"schema": {"type": "string"}},
+    },
+}
 _OAUTH_ERROR = {
     "description": "OAuth 2.0 error (RFC 6749 5.2)",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}},
@@ -58,6 +68,21 @@ def admin_openapi(
         },
         "/__mockserver/tokens/expire": {
             "post": {"operationId": "expireTokens", "responses": {"200": ok}}
+        },
+        "/__mockserver/": {"get": {"operationId": "livePage", "responses": {"200": _HTML}}},
+        "/__mockserver/coverage": {"get": {"operationId": "coverage", "responses": {"200": ok}}},
+        "/__mockserver/report": {
+            "get": {
+                "operationId": "report",
+                "parameters": [
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["json", "junit", "html", "md"]},
+                    }
+                ],
+                "responses": {"200": _REPORT, "400": _PROBLEM},
+            }
         },
     }
     for path in sorted(set(token_paths)):

@@ -1,19 +1,27 @@
 """The admin API under ``/__mockserver/`` (JSON in and out).
 
 ``GET health``, ``POST reset``, ``GET journal``, ``GET/POST/DELETE scenario``,
-``POST tokens/expire``.
+``POST tokens/expire``, ``GET coverage``, ``GET report?format=json|junit|html|md`` and
+the live page at ``GET /__mockserver/``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from mockserver.adminspec import admin_openapi
 from mockserver.behaviours.faults import Scenario
+from mockserver.conformance.report import (
+    FORMATS,
+    MEDIA_TYPES,
+    client_report,
+    live_page,
+    render,
+)
 from mockserver.errors import ConfigError
 from mockserver.pipeline import Pipeline
 
@@ -83,6 +91,28 @@ def create_blueprint(pipeline: Pipeline) -> Blueprint:
     @bp.post("/tokens/expire")
     def expire_tokens() -> ResponseReturnValue:
         return jsonify({"expired": pipeline.oauth.expire_all()})
+
+    @bp.get("/")
+    def live() -> ResponseReturnValue:
+        title = ", ".join(c.title for c in pipeline.contracts) or "mockserver"
+        return Response(live_page(title), content_type=MEDIA_TYPES["html"])
+
+    @bp.get("/coverage")
+    def coverage() -> ResponseReturnValue:
+        data = client_report(pipeline.journal, pipeline.contracts, max_exchanges=0).to_dict()
+        return jsonify({"summary": data["summary"], "operations": data["operations"]})
+
+    @bp.get("/report")
+    def report_() -> ResponseReturnValue:
+        fmt = request.args.get("format", "json")
+        if fmt not in FORMATS:
+            return _problem(
+                400,
+                "Unknown report format",
+                f"format {fmt!r} is not one of: {', '.join(FORMATS)}",
+            )
+        report = client_report(pipeline.journal, pipeline.contracts)
+        return Response(render(report, fmt), content_type=MEDIA_TYPES[fmt])
 
     return bp
 

@@ -32,7 +32,7 @@ import jinja2
 
 from mockserver.conformance.coverage import OperationCoverage, coverage_of, overall_score
 from mockserver.conformance.journal import Exchange, Journal
-from mockserver.contract.model import Operation
+from mockserver.contract.model import Contract, Operation
 from mockserver.failures import Failure, Severity
 
 REPORT_VERSION = 1
@@ -333,6 +333,29 @@ def report_from_journal(
         requests=sum(s.calls for s in stats.values()) + journal.unmatched,
         unmatched=journal.unmatched,
         exchanges=[e.to_dict() for e in entries[-max_exchanges:]] if max_exchanges else None,
+    )
+
+
+def contracts_source(contracts: Sequence[Contract]) -> dict[str, Any]:
+    """The ``source`` of a report about ``contracts``: name, title, version, file."""
+    return {
+        "contracts": [
+            {"name": c.name, "title": c.title, "version": c.version, "path": str(c.path)}
+            for c in contracts
+        ]
+    }
+
+
+def client_report(
+    journal: Journal, contracts: Sequence[Contract], *, max_exchanges: int = 200
+) -> Report:
+    """The client report of a mock serving ``contracts``: every declared operation."""
+    return report_from_journal(
+        journal,
+        [op for c in contracts for op in c.operations],
+        title=f"{', '.join(c.title for c in contracts) or 'mockserver'}: client conformance",
+        source=contracts_source(contracts),
+        max_exchanges=max_exchanges,
     )
 
 

@@ -286,8 +286,9 @@ def test_html_is_self_contained_and_escapes_what_clients_sent(
     assert 'class="violation' in html
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
-    for external in ("http://", "https://", "<link", "src="):
+    for external in ("http://", "https://", 'rel="stylesheet"', "src="):
         assert external not in html
+    assert '<link rel="icon" href="data:,">' in html  # no favicon request to the mock
 
 
 def test_markdown_summary(journal: Journal, operations: list[Operation]) -> None:
