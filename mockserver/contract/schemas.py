@@ -133,6 +133,14 @@ class SchemaSpace:
             if out.get("type") == "file":  # Swagger 2.0 file upload: any bytes
                 out.pop("type")
                 out.setdefault("format", "binary")
+        bounds = _FORMAT_BOUNDS.get(str(out.get("format"))) if direction == "request" else None
+        if bounds is not None:
+            # int32/int64 are ranges (OAS "Data Types"); JSON Schema ignores the format, so a
+            # request with noteId=2**63 would pass. Answers keep the synthesiser's own ranges.
+            if "minimum" not in out and "exclusiveMinimum" not in out:
+                out["minimum"] = bounds[0]
+            if "maximum" not in out and "exclusiveMaximum" not in out:
+                out["maximum"] = bounds[1]
         if (node.get("nullable") is True or node.get("x-nullable") is True) and self.dialect != (
             "oas31-strict"
         ):
@@ -161,6 +169,9 @@ class SchemaSpace:
                 return False
             return isinstance(target, dict) and target.get(flag) is True
         return False
+
+
+_FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 
 
 def _convert_exclusive(out: Schema) -> None:
