@@ -1,5 +1,7 @@
 """mockserver: mock APIs and contract conformance from OpenAPI contracts and cassettes."""
 
+from typing import TYPE_CHECKING, Any
+
 from mockserver.config import Config
 from mockserver.errors import (
     CassetteError,
@@ -9,7 +11,9 @@ from mockserver.errors import (
     ServerError,
 )
 from mockserver.http import MockRequest, MockResponse
-from mockserver.server import MockServer
+
+if TYPE_CHECKING:
+    from mockserver.server import MockServer
 
 __version__ = "0.1.0"
 
@@ -25,3 +29,13 @@ __all__ = [
     "ServerError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # MockServer pulls in Flask, the pipeline and every validator (about a second);
+    # importing it on first use keeps `mockserver record` and other light commands fast.
+    if name == "MockServer":
+        from mockserver.server import MockServer
+
+        return MockServer
+    raise AttributeError(f"module 'mockserver' has no attribute {name!r}")

@@ -102,6 +102,41 @@ class AdminConfig:
     allowed_hosts: list[str] = field(default_factory=list)
 
 
+# vcrpy's matcher names (see vcr/config.py); cassettes/replay.py maps them to vcrpy's own.
+CASSETTE_MATCHERS = (
+    "method",
+    "uri",
+    "url",
+    "scheme",
+    "host",
+    "port",
+    "path",
+    "query",
+    "headers",
+    "body",
+    "raw_body",
+)
+CASSETTE_REPEAT = ("last", "cycle", "error")
+CASSETTE_FILTERS = ("headers", "params", "values", "drop_headers", "defaults")
+
+
+@dataclass(slots=True)
+class CassetteConfig:
+    """Replaying and recording cassettes (``cassettes/replay.py``, ``cassettes/scrub.py``)."""
+
+    # What a recorded request must agree on; host, scheme and port are left out so
+    # recordings of the real host answer on the mock's.
+    match_on: list[str] = field(default_factory=lambda: ["method", "path", "query"])
+    # A request no recording matches: 404 naming the closest recordings (true), or the
+    # contract's answer (false).
+    strict: bool = False
+    # Once every matching interaction played: repeat the last, cycle, or refuse (error).
+    repeat: str = "last"
+    # Scrubbing: extra headers/params to hide, literal values, headers never recorded,
+    # and whether the built-in lists apply (defaults: true).
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(slots=True)
 class Config:
     """Everything configurable, with defaults a first-time user never has to touch."""
@@ -118,6 +153,7 @@ class Config:
     journal_size: int = 1000
     faults: dict[str, dict[str, Any]] = field(default_factory=dict)
     admin: AdminConfig = field(default_factory=AdminConfig)
+    cassettes: CassetteConfig = field(default_factory=CassetteConfig)
 
 
 _SECTIONS: dict[str, type] = {
@@ -125,6 +161,7 @@ _SECTIONS: dict[str, type] = {
     "rate_limit": RateLimitConfig,
     "pagination": PaginationConfig,
     "admin": AdminConfig,
+    "cassettes": CassetteConfig,
 }
 
 
@@ -168,6 +205,7 @@ def merge(base: Config, data: Mapping[str, Any] | None, file: str = "config") ->
         journal_size=base.journal_size,
         faults=dict(base.faults),
         admin=_copy(base.admin),
+        cassettes=_copy(base.cassettes),
     )
     for key, value in data.items():
         where = f"/{key}"
@@ -231,6 +269,8 @@ def _apply_section(section: Any, data: Mapping[str, Any], file: str, where: str)
                         )
                     ),
                 )
+        elif isinstance(section, CassetteConfig):
+            _apply_cassettes(section, key, value, file, path)
         elif isinstance(section, RateLimitConfig) and key == "by":
             if value not in ("client", "ip", "global"):
                 raise ConfigError(file, path, "'by' must be one of: client, ip, global")
@@ -259,6 +299,44 @@ def _apply_section(section: Any, data: Mapping[str, Any], file: str, where: str)
             and getattr(section, key) < 0
         ):
             raise ConfigError(file, path, "must not be negative")
+
+
+def _apply_cassettes(section: CassetteConfig, key: str, value: Any, file: str, path: str) -> None:
+    if key == "strict":
+        section.strict = _typed(value, bool, file, path)
+    elif key == "repeat":
+        if value not in CASSETTE_REPEAT:
+            raise ConfigError(file, path, f"'repeat' must be one of: {', '.join(CASSETTE_REPEAT)}")
+        section.repeat = value
+    elif key == "match_on":
+        names = [str(v) for v in _typed(value, list, file, path)]
+        for name in names:
+            if name not in CASSETTE_MATCHERS:
+                hint = difflib.get_close_matches(name, CASSETTE_MATCHERS, n=1)
+                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise ConfigError(
+                    file,
+                    path,
+                    f"unknown matcher {name!r}{suggestion}; known: {', '.join(CASSETTE_MATCHERS)}",
+                )
+        section.match_on = names
+    elif key == "filters":
+        _typed(value, dict, file, path)
+        filters: dict[str, Any] = {}
+        for name, item in value.items():
+            if name not in CASSETTE_FILTERS:
+                hint = difflib.get_close_matches(str(name), CASSETTE_FILTERS, n=1)
+                suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+                raise ConfigError(
+                    file,
+                    f"{path}/{name}",
+                    f"unknown key {name!r}{suggestion}; known keys: {', '.join(CASSETTE_FILTERS)}",
+                )
+            if name == "defaults":
+                filters[name] = _typed(item, bool, file, f"{path}/{name}")
+            else:
+                filters[name] = [str(v) for v in _typed(item, list, file, f"{path}/{name}")]
+        section.filters = filters
 
 
 def load_config_file(path: str | Path, base: Config | None = None) -> Config:

@@ -20,6 +20,7 @@ from mockserver.behaviours.oauth import ANONYMOUS, Identity, OAuth
 from mockserver.behaviours.pagination import PageError, Pagination
 from mockserver.behaviours.ratelimit import RateDecision, RateLimiter
 from mockserver.behaviours.resources import Resources, Target
+from mockserver.cassettes.replay import Played, Replayer, granted_token
 from mockserver.config import Config
 from mockserver.conformance.journal import Exchange, Journal
 from mockserver.contract.model import Contract, Operation
@@ -54,8 +55,11 @@ class Pipeline:
         store: StateStore | None = None,
         journal: Journal | None = None,
         clock: Clock = time.time,
+        cassettes: Replayer | None = None,
     ) -> None:
         self.contracts = list(contracts)
+        # Recorded answers (cassettes/replay.py), consulted in the answer step.
+        self.cassettes = cassettes
         self.config = config or Config()
         self.store: StateStore = store if store is not None else MemoryStore()
         self.clock = clock
@@ -92,6 +96,8 @@ class Pipeline:
         self.faults.reset()
         self.resources.reset()
         self.journal.clear()
+        if self.cassettes is not None:
+            self.cassettes.rewind()
 
     def handle(self, request: MockRequest) -> MockResponse:
         """Answer one request; never raises, never leaks a traceback to the client."""
@@ -158,6 +164,11 @@ class Pipeline:
         if self.oauth.handles(request.method, request.path):
             return self._oauth_endpoint(request, op, exchange)
         if not isinstance(match, RouteMatch):
+            # A recording of a path the contract lacks still answers (pytest-recording
+            # cassettes of whole APIs); the contract cannot self-check it.
+            replayed = self._replay(request, exchange)
+            if replayed is not None:
+                return replayed
             return self._no_route(request, match.allowed, match.nearest, exchange)
         assert op is not None
         action = self.faults.apply(op.key, request)
@@ -180,23 +191,29 @@ class Pipeline:
         self._self_check(op, response, exchange)
         return response
 
-    def _rewrite_hosts(self, request: MockRequest, response: MockResponse) -> None:
+    def _rewrite_hosts(
+        self, request: MockRequest, response: MockResponse, recorded: Sequence[bytes] = ()
+    ) -> None:
         """Point absolute URLs of the real API at the mock the client called.
 
         Clients follow them (PyGithub loads objects from their ``url``; every client
         follows ``Link``), and PyGithub refuses a host other than its base URL's.
+        ``recorded`` adds the host a replayed cassette interaction was recorded from.
         """
-        if not self._origins:
+        origins = self._origins
+        if recorded:
+            origins = sorted({*origins, *recorded}, key=len, reverse=True)
+        if not origins:
             return
         root = request.root_url.encode()
         body = response.body
-        for origin in self._origins:
+        for origin in origins:
             if origin in body:
                 body = body.replace(origin, root)
         response.body = body
         link = response.headers.get("Link")
         if link:
-            for origin in self._origins:
+            for origin in origins:
                 link = link.replace(origin.decode(), request.root_url)
             response.headers.set("Link", link)
 
@@ -252,6 +269,15 @@ class Pipeline:
             if decision is not None and not decision.allowed:
                 exchange.source = "rate-limit"
                 return self._reject(op, self.limiter.rejection(decision))
+        replayed = self._replay(request, exchange)
+        if replayed is not None:
+            # The recorded token (a scrubbed placeholder) must open the recorded API calls.
+            grant = granted_token(replayed) if exchange.source == "cassette" else None
+            if grant is not None:
+                self.oauth.adopt(grant[0], grant[1] or self._scopes())
+            if op is not None:
+                self._self_check(op, replayed, exchange)
+            return replayed
         if request.method == "GET":
             response = self.oauth.authorize(request)
             if op is not None and response.status == 200 and op.response_for(200) is None:
@@ -386,6 +412,10 @@ class Pipeline:
         data: RequestData,
         exchange: Exchange,
     ) -> MockResponse:
+        if prefs.code is None and prefs.example is None and not prefs.dynamic:
+            replayed = self._replay(request, exchange)
+            if replayed is not None:
+                return replayed
         if prefs.code is None and prefs.example is None:
             target = self.resources.target(op, match.path_params)
             if target is not None:
@@ -481,8 +511,50 @@ class Pipeline:
                 log.warning("answer for %s breaks the contract: %s", op.key, f.message)
             exchange.response_failures.extend(failures)
 
+    def _replay(self, request: MockRequest, exchange: Exchange) -> MockResponse | None:
+        """The cassette step: a recorded answer, a refusal (strict, or every match played
+        with ``repeat: error``), or None to let the contract answer."""
+        if self.cassettes is None:
+            return None
+        outcome = self.cassettes.play(request)
+        if isinstance(outcome, Played):
+            exchange.source = "cassette"
+            response = outcome.response
+            self._rewrite_hosts(request, response, [outcome.origin.encode()])
+            return response
+        if not (self.cassettes.strict or outcome.exhausted):
+            return None
+        exchange.source = "cassette"
+        exchange.request_failures.append(
+            Failure(
+                "request",
+                "cassette",
+                outcome.detail(),
+                location="cassette",
+                operation=exchange.operation or "",
+            )
+        )
+        return outcome.to_response()
+
+    def _scopes(self) -> list[str]:
+        """Every scope the contracts declare: what a recorded token without one gets."""
+        return sorted(
+            {
+                scope
+                for contract in self.contracts
+                for scheme in contract.security_schemes.values()
+                for flow in scheme.flows
+                for scope in flow.scopes
+            }
+        )
+
     def describe(self) -> dict[str, Any]:
         """Summary for the health endpoint."""
+        if self.cassettes is not None:
+            return {**self._describe(), "cassettes": self.cassettes.describe()}
+        return self._describe()
+
+    def _describe(self) -> dict[str, Any]:
         return {
             "contracts": [
                 {

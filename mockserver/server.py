@@ -14,6 +14,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mockserver.app import create_app
 from mockserver.behaviours.faults import Scenario
+from mockserver.cassettes.replay import Replayer
 from mockserver.config import Config, load_config_file, merge
 from mockserver.conformance.redis_journal import shared_journal
 from mockserver.contract.loader import load_contract
@@ -111,6 +112,7 @@ class MockServer:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: int | None = None,
+        cassettes: str | Path | Sequence[str | Path] | None = None,
         clock: Callable[[], float] = time.time,
         state: str | StateStore | None = None,
     ) -> None:
@@ -127,6 +129,10 @@ class MockServer:
         store = state if state is None or not isinstance(state, str) else open_store(state)
         journal = shared_journal(store, self.config.journal_size) if store is not None else None
         self.pipeline = Pipeline(loaded, self.config, store=store, journal=journal, clock=clock)
+        if cassettes is not None:
+            # cassettes: folders or files of VCR.py recordings; they answer first.
+            sources = [cassettes] if isinstance(cassettes, str | Path) else list(cassettes)
+            self.pipeline.cassettes = Replayer.from_paths(sources, self.config.cassettes)
         self.app = create_app(self.pipeline, bind_host=host)
         self._host = host
         self._port = port

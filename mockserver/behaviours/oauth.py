@@ -641,6 +641,20 @@ class OAuth:
     def _generation(self) -> int:
         return int(self.store.get(_key("generation", "")) or 0)
 
+    def adopt(self, token: str, scopes: Sequence[str], client_id: str = "cassette") -> None:
+        """Accept ``token``, which the mock did not mint, like one it did: a replayed
+        cassette handed it out (a scrubbed placeholder) and the recorded calls carry it.
+        It expires after ``token_ttl`` and with ``expire_all`` like the others."""
+        now, ttl = self.clock(), self.config.token_ttl
+        record = {
+            "client_id": client_id,
+            "scopes": list(scopes),
+            "exp": now + ttl,
+            "family": f"cassette:{_digest(token)}",
+            "gen": self._generation(),
+        }
+        self.store.set(_key("at", token), json.dumps(record), ttl=_gc(ttl))
+
     # -- admin ----------------------------------------------------------------------------
 
     def expire_all(self) -> int:

@@ -28,6 +28,12 @@ from mockserver.errors import MockserverError
     help="A mockserver.yaml file.",
 )
 @click.option(
+    "--cassettes",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="A folder (or file) of VCR.py cassettes whose recorded answers win (repeatable).",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=None,
@@ -54,6 +60,7 @@ def serve(
     port: int,
     seed: int | None,
     config_file: Path | None,
+    cassettes: tuple[Path, ...],
     workers: int | None,
     threads: int,
     state: str | None,
@@ -71,6 +78,7 @@ def serve(
         server = MockServer(
             list(contracts) or None,
             config=config_file,
+            cassettes=list(cassettes) or None,
             host=host,
             port=port,
             seed=seed,

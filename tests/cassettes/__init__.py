@@ -1,0 +1,1 @@
+"""Helpers and fixture cassettes for the cassette tests."""
