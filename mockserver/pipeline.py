@@ -188,6 +188,7 @@ class Pipeline:
             for name, value in action.headers.items():
                 response.headers.set(name, value)
         self._rewrite_hosts(request, response)
+        self._complete_headers(op, request, response)
         self._self_check(op, response, exchange)
         return response
 
@@ -298,6 +299,13 @@ class Pipeline:
                 response.headers.setdefault(
                     "WWW-Authenticate", f'Basic realm="{self.config.oauth.realm}"'
                 )
+            elif op is not None and response.status == 401 and op.response_for(401) is None:
+                # RFC 6749 5.2: every token error may be 400, 401 is an option the contract
+                # does not declare (GitHub's token endpoint)
+                response.status = 400
+                response.headers.remove("WWW-Authenticate")
+        if op is not None and response.status < 400:
+            response = self._contract_checked(op, request, response, exchange)
         if op is not None and response.status >= 400:
             response = self._oauth_error_in_contract_shape(op, response)
         if decision is not None:
@@ -389,6 +397,8 @@ class Pipeline:
         return self.responder.build(op, status, request, Preferences(), [])
 
     def _invalid_request(self, op: Operation, status: int, failures: list[Failure]) -> MockResponse:
+        if status == 400 and op.response_for(400) is None and op.response_for(422) is not None:
+            status = 422  # the contract's own status for invalid input (GitHub's)
         title = "Unsupported Media Type" if status == 415 else "Invalid request"
         detail = "; ".join(f.message for f in failures[:5])
         if len(failures) > 5:
@@ -546,6 +556,49 @@ class Pipeline:
                 for flow in scheme.flows
                 for scope in flow.scopes
             }
+        )
+
+    def _complete_headers(
+        self, op: Operation, request: MockRequest, response: MockResponse
+    ) -> None:
+        """Required response headers the answer lacks (errors, behaviours), synthesised."""
+        spec = op.response_for(response.status) if not response.drop_connection else None
+        if spec is None:
+            return
+        missing = [
+            h.name for h in spec.headers.values() if h.required and not response.headers.get(h.name)
+        ]
+        if missing:
+            values = self.responder.headers_for(op, spec, request, response.status)
+            for name in missing:
+                value = values.get(name)
+                if value is not None:
+                    response.headers.set(name, value)
+
+    def _contract_checked(
+        self, op: Operation, request: MockRequest, response: MockResponse, exchange: Exchange
+    ) -> MockResponse:
+        """An OAuth endpoint's success, unless the request breaks the contract.
+
+        The OAuth flow only reads the fields it needs, so a token request with a
+        schema-violating extra field would succeed; it answers invalid_request instead.
+        (What the flow issued stays unused: nobody ever saw it.)
+        """
+        match = self.router.match(request.method, request.path)
+        if not self.config.validate_requests or not isinstance(match, RouteMatch):
+            return response
+        verdict = self.validators.validate_request(match, request)
+        if not verdict.failures:
+            return response
+        exchange.request_failures.extend(verdict.failures)
+        return render_error(
+            self.responder,
+            op,
+            400,
+            "Invalid request",
+            "; ".join(f.message for f in verdict.failures[:5]),
+            errors=[f.to_problem_error() for f in verdict.failures],
+            error="invalid_request",
         )
 
     def describe(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 import schemathesis
@@ -114,14 +114,15 @@ def verify(
     opts = options or VerifyOptions()
     loaded = load_contract(contract)
     started = time.monotonic()
+    http: _Http
     if target is None:
         app, base_url = _mock_app(loaded, opts), None
-        send = _wsgi_post(app)
+        http = _WsgiHttp(app)
     else:
         app, base_url = None, _base_url(target, loaded)
         _probe(base_url, opts.request_timeout)
-        send = _http_post(base_url, opts.request_timeout)
-    config = _config(loaded, opts, base_url, _credentials(loaded, opts, target is None, send))
+        http = _RemoteHttp(base_url, opts.request_timeout)
+    config = _config(loaded, opts, base_url, _credentials(loaded, opts, target is None, http))
     try:
         schema = schemathesis.openapi.from_dict(copy.deepcopy(loaded.document), config=config)
     except Exception as exc:  # noqa: BLE001 - schemathesis' loader errors share no base class
@@ -174,82 +175,97 @@ def _probe(base_url: str, timeout: float) -> None:
         raise VerifyError(f"{base_url}: cannot reach the target ({reason})") from None
 
 
-class _Post(Protocol):
-    def __call__(
+@dataclass(slots=True)
+class _Answer:
+    status: int
+    location: str
+    body: Any
+
+
+class _Http(Protocol):
+    """The two calls a token needs, in-process or over the network; no redirects followed."""
+
+    def get(self, path: str, params: Mapping[str, str]) -> _Answer: ...
+
+    def post(
         self, path: str, form: Mapping[str, str], basic: tuple[str, str] | None
-    ) -> tuple[int, Any]: ...
+    ) -> _Answer: ...
 
 
-def _wsgi_post(app: Any) -> _Post:
-    from werkzeug.test import Client
+class _WsgiHttp:
+    def __init__(self, app: Any) -> None:
+        from werkzeug.test import Client
 
-    client = Client(app)
+        self.client = Client(app)
 
-    def post(path: str, form: Mapping[str, str], basic: tuple[str, str] | None) -> tuple[int, Any]:
-        resp = client.post(
+    def get(self, path: str, params: Mapping[str, str]) -> _Answer:
+        resp = self.client.get(path, query_string=dict(params))
+        return _Answer(resp.status_code, resp.headers.get("Location", ""), None)
+
+    def post(self, path: str, form: Mapping[str, str], basic: tuple[str, str] | None) -> _Answer:
+        resp = self.client.post(
             path, data=dict(form), auth=basic, headers={"Accept": "application/json"}
         )
-        return resp.status_code, resp.get_json(silent=True)
-
-    return post
+        return _Answer(resp.status_code, "", resp.get_json(silent=True))
 
 
-def _http_post(base_url: str, timeout: float) -> _Post:
-    parts = urlsplit(base_url)
-    origin = f"{parts.scheme}://{parts.netloc}"
+class _RemoteHttp:
+    def __init__(self, base_url: str, timeout: float) -> None:
+        parts = urlsplit(base_url)
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.timeout = timeout
 
-    def post(path: str, form: Mapping[str, str], basic: tuple[str, str] | None) -> tuple[int, Any]:
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
-            resp = requests.post(
-                origin + path,
-                data=dict(form),
-                auth=basic,
+            return requests.request(
+                method,
+                self.origin + path,
+                allow_redirects=False,
+                timeout=self.timeout,
                 headers={"Accept": "application/json"},
-                timeout=timeout,
+                **kwargs,
             )
         except requests.RequestException as exc:
             reason = type(exc).__name__
-            raise VerifyError(f"{origin}{path}: token request failed ({reason})") from None
+            raise VerifyError(f"{self.origin}{path}: token request failed ({reason})") from None
+
+    def get(self, path: str, params: Mapping[str, str]) -> _Answer:
+        resp = self._call("GET", path, params=dict(params))
+        return _Answer(resp.status_code, resp.headers.get("Location", ""), None)
+
+    def post(self, path: str, form: Mapping[str, str], basic: tuple[str, str] | None) -> _Answer:
+        resp = self._call("POST", path, data=dict(form), auth=basic)
         try:
-            return resp.status_code, resp.json()
+            return _Answer(resp.status_code, "", resp.json())
         except ValueError:
-            return resp.status_code, None
-
-    return post
+            return _Answer(resp.status_code, "", None)
 
 
-def _token_path(contract: Contract) -> str | None:
-    """The path of the contract's token endpoint (client credentials flow first)."""
-    flows = [f for s in contract.security_schemes.values() for f in s.flows if f.token_url]
-    flows.sort(key=lambda f: f.kind != "clientCredentials")
-    if not flows:
-        return None
-    url = flows[0].token_url or ""
+def _endpoint_path(contract: Contract, url: str) -> str:
+    """An OAuth endpoint URL as a path on the target (absolute URLs keep only their path)."""
     path = urlsplit(url).path or url
-    if not path.startswith("/"):
-        path = f"{contract.base_path}/{path}"
-    return path
+    return path if path.startswith("/") else f"{contract.base_path}/{path}"
 
 
 def _credentials(
-    contract: Contract, opts: VerifyOptions, mock: bool, post: _Post
+    contract: Contract, opts: VerifyOptions, mock: bool, http: _Http
 ) -> dict[str, dict[str, str]]:
     """schemathesis' ``auth.openapi`` block: a value for every scheme we can satisfy."""
     client = opts.auth or (MOCK_CLIENT if mock else None)
     api_key = opts.api_key or (MOCK_API_KEY if mock else None)
-    schemes = contract.security_schemes.values()
-    wants_token = any(
-        s.type == "oauth2" or (s.type == "http" and (s.scheme or "").lower() == "bearer")
-        for s in schemes
-    )
+    schemes = list(contract.security_schemes.values())
+    bearer_schemes = [
+        s for s in schemes if s.type == "http" and (s.scheme or "").lower() == "bearer"
+    ]
     token = None
-    if client is not None and wants_token:
-        path = _token_path(contract)
-        if path is None:
-            if opts.auth is not None:
-                raise VerifyError(f"{contract.path}: --auth given but no OAuth2 token endpoint")
-        else:
-            token = _fetch_token(post, path, client)
+    if client is not None and any(s.type == "oauth2" for s in schemes + bearer_schemes):
+        try:
+            token = _fetch_token(http, contract, client)
+        except VerifyError:
+            # the mock takes its API key as a static bearer token (oauth.api_keys)
+            if opts.auth is not None or not mock or not bearer_schemes:
+                raise
+            token = api_key
     out: dict[str, dict[str, str]] = {}
     for scheme in schemes:
         kind = (scheme.scheme or "").lower()
@@ -262,17 +278,73 @@ def _credentials(
     return out
 
 
-def _fetch_token(post: _Post, path: str, client: tuple[str, str]) -> str:
-    """client_credentials at ``path``: credentials in the body, then by HTTP Basic."""
-    form = {"grant_type": "client_credentials", "client_id": client[0], "client_secret": client[1]}
-    status, body = post(path, form, None)
-    if status != 200:
-        status, body = post(path, {"grant_type": "client_credentials"}, client)
-    token = body.get("access_token") if isinstance(body, dict) else None
-    if status != 200 or not isinstance(token, str) or not token:
-        detail = str(body)[:200] if body is not None else "no JSON body"
-        raise VerifyError(f"{path}: no access token for client {client[0]!r} ({status}: {detail})")
-    return token
+def _fetch_token(http: _Http, contract: Contract, client: tuple[str, str]) -> str:
+    """An access token for ``client``: the client credentials grant at each token endpoint
+    (credentials in the body, then by HTTP Basic), then the authorization code flow."""
+    flows = [f for s in contract.security_schemes.values() for f in s.flows if f.token_url]
+    if not flows:
+        raise VerifyError(f"{contract.path}: no OAuth2 token endpoint to get a token from")
+    flows.sort(key=lambda f: f.kind != "clientCredentials")
+    client_id, secret = client
+    last = ""
+    for flow in flows:
+        path = _endpoint_path(contract, flow.token_url or "")
+        attempts: list[tuple[dict[str, str], tuple[str, str] | None]] = [
+            (
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": client_id,
+                    "client_secret": secret,
+                },
+                None,
+            ),
+            ({"grant_type": "client_credentials"}, client),
+        ]
+        if flow.kind == "authorizationCode" and flow.authorization_url:
+            code = _authorization_code(
+                http, _endpoint_path(contract, flow.authorization_url), client_id
+            )
+            if code:
+                attempts.append(
+                    (
+                        {
+                            "grant_type": "authorization_code",
+                            "code": code,
+                            "client_id": client_id,
+                            "client_secret": secret,
+                            "redirect_uri": _REDIRECT_URI,
+                        },
+                        None,
+                    )
+                )
+        for form, basic in attempts:
+            answer = http.post(path, form, basic)
+            body = answer.body
+            token = body.get("access_token") if isinstance(body, dict) else None
+            if answer.status == 200 and isinstance(token, str) and token:
+                return token
+            last = f"{path} ({form['grant_type']}): {answer.status} {str(body)[:200]}"
+    raise VerifyError(f"no access token for client {client_id!r}; last answer: {last}")
+
+
+_REDIRECT_URI = "http://localhost/mockserver-verify/callback"
+
+
+def _authorization_code(http: _Http, path: str, client_id: str) -> str | None:
+    """The code a headless authorization request gets redirected with (mocks grant it)."""
+    answer = http.get(
+        path,
+        {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": _REDIRECT_URI,
+            "state": "mockserver-verify",
+        },
+    )
+    if answer.status not in (301, 302, 303, 307, 308):
+        return None
+    codes = parse_qs(urlsplit(answer.location).query).get("code")
+    return codes[0] if codes else None
 
 
 def _config(
