@@ -272,19 +272,38 @@ def test_client_check_fails_the_test_with_the_minimal_answer(pytester: pytest.Py
     )
 
 
+CASSETTE = """\
+version: 1
+interactions:
+- request:
+    method: GET
+    uri: https://api.github.com/users/octocat
+    body: null
+    headers: {}
+  response:
+    status: {code: 200, message: OK}
+    headers:
+      Content-Type: [application/json]
+    body: {string: '{"login": "from-the-cassette", "id": 1}'}
+"""
+
+
 @pytest.mark.skipif(
     "cassettes" not in inspect.signature(MockServer).parameters,
     reason="MockServer(cassettes=...) is not there yet",
 )
-def test_the_cassettes_keyword_reaches_the_server(pytester: pytest.Pytester) -> None:
+def test_the_cassettes_keyword_replays_recordings(pytester: pytest.Pytester) -> None:
     (pytester.path / "tapes").mkdir()
+    (pytester.path / "tapes" / "octocat.yaml").write_text(CASSETTE)
     pytester.makepyfile(
-        """
-        import pytest
+        f"""
+        import pytest, requests
 
-        @pytest.mark.mockserver(cassettes="tapes")
-        def test_x(mock_api):
-            assert mock_api.url
+        @pytest.mark.mockserver(contract={str(GITHUB)!r}, cassettes="tapes")
+        def test_recorded(mock_api):
+            user = requests.get(mock_api.url + "/users/octocat").json()
+            assert user["login"] == "from-the-cassette"
+            assert mock_api.journal.entries()[-1].source == "cassette"
         """
     )
 
