@@ -45,7 +45,7 @@ def main(verbose: bool) -> None:
 
 def _register() -> None:
     # Imported for their side effect: each module adds its command to `main`.
-    from mockserver.cli import check_cassettes, record, serve, verify  # noqa: F401
+    from mockserver.cli import check_cassettes, clientcheck, record, serve, verify  # noqa: F401
 
 
 _register()
