@@ -61,6 +61,13 @@ def test_the_answers_of_an_operation_are_its_declared_statuses_successes_first()
     ]
 
 
+def test_404_is_an_answer_only_where_the_contract_declares_it() -> None:
+    item = space("GET /v1/reference-data/locations/{locationId}").kinds
+
+    assert (ERROR, 404) in [(k.kind, k.status) for k in item]
+    assert all(k.status != 404 for k in space(LOCATIONS).kinds)
+
+
 def test_an_operation_without_tokens_has_no_expired_token_answer() -> None:
     assert takes_issued_tokens(operation("POST /v1/security/oauth2/token")) is False
     assert all(k.kind != EXPIRED for k in space("POST /v1/security/oauth2/token").kinds)
