@@ -339,7 +339,7 @@ class _Run:
 
     def _remember(self, exc: BaseException, answer: Answer) -> None:
         try:
-            final = current_build_context().is_final
+            final = bool(getattr(current_build_context(), "is_final", False))
         except InvalidArgument:  # outside a hypothesis test: keep it among the recent ones
             final = False
         if final:
