@@ -2,6 +2,8 @@
 
 from typing import TYPE_CHECKING, Any
 
+# First, before anything imports jsonschema: makes slow, rarely needed imports lazy.
+from mockserver import _lazyimports  # noqa: F401
 from mockserver.config import Config
 from mockserver.errors import (
     CassetteError,

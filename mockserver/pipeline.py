@@ -473,7 +473,7 @@ class Pipeline:
         coll = target.collection
         extra = Headers()
         if target.kind == "list":
-            items = self.resources.items(coll, target.scope)
+            items = self.resources.items(coll, target.scope, copies=False)
             try:
                 body, extra = self.pagination.paginate(
                     op,

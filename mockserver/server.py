@@ -16,7 +16,6 @@ from mockserver.app import create_app
 from mockserver.behaviours.faults import Scenario
 from mockserver.cassettes.replay import Replayer
 from mockserver.config import Config, load_config_file, merge
-from mockserver.conformance.redis_journal import shared_journal
 from mockserver.contract.loader import load_contract
 from mockserver.contract.model import Contract
 from mockserver.errors import ServerError
@@ -127,7 +126,12 @@ class MockServer:
         # state: None (in-process), "redis://..." (shared by every worker and host with
         # the same URL and prefix) or a StateStore; a Redis store brings a shared journal.
         store = state if state is None or not isinstance(state, str) else open_store(state)
-        journal = shared_journal(store, self.config.journal_size) if store is not None else None
+        journal = None
+        if store is not None:
+            # imported here: redis-py costs start-up time a single process does not need
+            from mockserver.conformance.redis_journal import shared_journal
+
+            journal = shared_journal(store, self.config.journal_size)
         self.pipeline = Pipeline(loaded, self.config, store=store, journal=journal, clock=clock)
         if cassettes is not None:
             # cassettes: folders or files of VCR.py recordings; they answer first.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -106,12 +107,20 @@ def match_media_type(content_type: str, declared: dict[str, MediaType]) -> Media
     return None
 
 
+_ANSWER_CACHE_SIZE = 512
+_ANSWER_CACHE_BODY = 64 * 1024
+
+
 class Validators:
     """Validates requests and answers against their operations; caches compiled schemas."""
 
     def __init__(self) -> None:
         self._compiled: dict[tuple[int, Direction], CompiledSchema] = {}
         self._lock = threading.Lock()
+        # Verdicts of whole answers: a mock sends the same bytes again and again (the same
+        # page, the same example), and the check is a pure function of operation, status,
+        # headers and body. Bounded; small bodies only.
+        self._answers: OrderedDict[tuple[Any, ...], tuple[Failure, ...]] = OrderedDict()
 
     def compiled(self, space: SchemaSpace, schema: Any, direction: Direction) -> CompiledSchema:
         """The compiled validator of ``schema`` (compiled once, then cached)."""
@@ -291,6 +300,20 @@ class Validators:
 
     def validate_response(self, op: Operation, response: MockResponse) -> list[Failure]:
         """Check an answer against the contract: status, media type, headers, body."""
+        if len(response.body) > _ANSWER_CACHE_BODY:
+            return self._validate_response(op, response)
+        key = (id(op), response.status, tuple(response.headers.items()), response.body)
+        hit = self._answers.get(key)
+        if hit is not None:
+            return list(hit)
+        failures = self._validate_response(op, response)
+        with self._lock:
+            self._answers[key] = tuple(failures)
+            if len(self._answers) > _ANSWER_CACHE_SIZE:
+                self._answers.popitem(last=False)
+        return failures
+
+    def _validate_response(self, op: Operation, response: MockResponse) -> list[Failure]:
         spec = op.response_for(response.status)
         if spec is None:
             return [

@@ -707,7 +707,9 @@ class Pagination:
         schema declares filled (``meta.count``, ``meta.links``, ``has_more``,
         ``next_cursor``...). ``style`` None answers every item. ``id_field`` names the id
         of items for id cursors (Stripe's ``starting_after``). Raises ``PageError`` (answer
-        its ``rejection``) for a cursor that is not one of ours.
+        its ``rejection``) for a cursor that is not one of ours. ``items`` are never
+        changed and the page shares them: the pipeline passes the dataset's own items
+        (uncopied) and only serialises the body.
         """
         window = self.window(op, style, items, request, data, id_field=id_field)
         secrets = self._secret_params(op)

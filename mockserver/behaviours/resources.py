@@ -180,6 +180,10 @@ _PREFIX = "res:"
 # -- schema helpers ------------------------------------------------------------------------
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 def _deref(space: SchemaSpace, node: Any) -> Any:
     return space.deref(node, "response")
 
@@ -1004,19 +1008,24 @@ class Resources:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def items(self, collection: Collection, request: MockRequest | Scope) -> list[Any]:
+    def items(
+        self, collection: Collection, request: MockRequest | Scope, *, copies: bool = True
+    ) -> list[Any]:
         """Every live item of the collection in its scope (seeded + changes), in order.
 
         ``request`` is the list request (its path gives the scope) or the scope itself.
-        The items are copies: change them freely.
+        The items are copies: change them freely. With ``copies=False`` the seeded items
+        are the dataset's own, to read only: the list path only serialises its page
+        (copying all 42 items was most of a list request's time).
         """
         scope = self._scope_from(collection, request)
         base = self._base(collection, scope)
+        dup: Callable[[Any], Any] = copy.deepcopy if copies else _same
         if collection.id_field is None:
-            return copy.deepcopy(base.items)
+            return copy.deepcopy(base.items) if copies else list(base.items)
         changes = self._changes(collection, scope)
         if not changes:
-            return copy.deepcopy(base.items)
+            return copy.deepcopy(base.items) if copies else list(base.items)
         rows: list[tuple[float, Any]] = []
         for pos, item in enumerate(base.items):
             key = str(item.get(collection.id_field)) if isinstance(item, dict) else None
@@ -1025,7 +1034,7 @@ class Resources:
                 if value is not None:
                     rows.append((order, value))
             else:
-                rows.append((float(pos), copy.deepcopy(item)))
+                rows.append((float(pos), dup(item)))
         rows.extend((order, value) for order, value in changes.values() if value is not None)
         rows.sort(key=lambda r: r[0])
         return [value for _, value in rows]
