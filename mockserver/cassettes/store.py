@@ -129,7 +129,8 @@ class CassetteStore:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        _fsync_dir(path.parent)
+        # No fsync of the folder: after a power cut the rename may be lost (the previous,
+        # complete file remains), never half a file; it would double the cost of a write.
 
     @contextlib.contextmanager
     def _folder_lock(self) -> Iterator[None]:
@@ -153,17 +154,3 @@ class CassetteStore:
                     tmp.unlink()
                     removed += 1
         return removed
-
-
-def _fsync_dir(directory: Path) -> None:
-    # The rename itself must survive a power cut too, not only the file's bytes.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
