@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 import jsonschema_rs
 
-from mockserver.contract.model import MediaType, Operation
+from mockserver.contract.model import MediaType, Operation, Parameter
 from mockserver.contract.router import RouteMatch
 from mockserver.contract.schemas import Direction, SchemaSpace
 from mockserver.errors import ContractError
@@ -173,8 +173,15 @@ class Validators:
                         )
                     )
                 continue
-            if raw == "" and param.location == "query" and not param.required:
-                continue  # `?a=` is an empty, optional value: treat it as absent
+            if (
+                raw == ""
+                and param.location == "query"
+                and not param.required
+                and (param.allow_empty or self._accepts_empty(space, param, deref))
+            ):
+                # `?a=` is an empty, optional value: absent. Unless its schema refuses ""
+                # (`since=` for a date-time) without allowEmptyValue: then it is invalid.
+                continue
             value = coerce(raw, param.schema, deref)
             getattr(data, param.location)[param.name] = value
             compiled = self.compiled(space, param.schema, "request")
@@ -197,6 +204,10 @@ class Validators:
             body_failures, status = self._validate_body(op, request, data)
             failures.extend(body_failures)
         return RequestVerdict(data, failures, status if failures else 400)
+
+    def _accepts_empty(self, space: SchemaSpace, param: Parameter, deref: Any) -> bool:
+        value = coerce("", param.schema, deref)
+        return self.compiled(space, param.schema, "request").is_valid(value)
 
     def _validate_body(
         self, op: Operation, request: MockRequest, data: RequestData

@@ -431,7 +431,8 @@ class _Builder:
                 content={mt: MediaType(mt, schema) for mt in consumes},
             )
         if form:
-            schema = {"type": "object", "properties": form}
+            # the formData parameters are the whole form: another field is not a parameter
+            schema = {"type": "object", "properties": form, "additionalProperties": False}
             if form_required:
                 schema["required"] = form_required
             form_types = [

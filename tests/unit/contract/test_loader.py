@@ -134,6 +134,7 @@ def test_swagger2_body_and_form_are_request_bodies(tmp_path: Path) -> None:
     assert f.request_body.content["multipart/form-data"].schema == {
         "type": "object",
         "properties": {"file": {"type": "file"}},
+        "additionalProperties": False,
         "required": ["file"],
     }
 
