@@ -188,7 +188,8 @@ class Pipeline:
             for name, value in action.headers.items():
                 response.headers.set(name, value)
         self._rewrite_hosts(request, response)
-        self._complete_headers(op, request, response)
+        if exchange.source != "cassette":  # a recording stays as recorded: drift shows
+            self._complete_headers(op, request, response)
         self._self_check(op, response, exchange)
         return response
 

@@ -167,3 +167,18 @@ def test_reset_rewinds_the_cassettes(notes: Contract) -> None:
     pipeline.reset()
     assert json.loads(_send(pipeline, "GET", "/api/status")[1])["status"] == "first"
     assert pipeline.describe()["cassettes"]["interactions"] == 2
+
+
+def test_a_recording_missing_a_required_header_is_not_patched_up() -> None:
+    # GitHub's answers require X-RateLimit-*; this recording lacks them: the mock must not
+    # add them to a replayed answer, or the drift would hide
+    github = load_contract(CONTRACTS / "github.yaml")
+    user = {"login": "octocat", "id": 1, "url": "https://api.github.com/users/octocat"}
+    pipeline = _pipeline(
+        github, _recorded("GET", "https://api.github.com/users/octocat", 200, user)
+    )
+    response = pipeline.handle(MockRequest.from_url("GET", f"{ROOT_URL}/users/octocat"))
+    assert response.headers.get("X-RateLimit-Limit") is None
+    entry = pipeline.journal.entries()[-1]
+    assert entry.source == "cassette"
+    assert any(f.location == "header" for f in entry.response_failures), entry.to_dict()
