@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from mockserver.behaviours.faults import FaultAction, Faults
@@ -20,7 +20,6 @@ from mockserver.behaviours.oauth import ANONYMOUS, Identity, OAuth
 from mockserver.behaviours.pagination import PageError, Pagination
 from mockserver.behaviours.ratelimit import RateDecision, RateLimiter
 from mockserver.behaviours.resources import Resources, Target
-from mockserver.cassettes.replay import Played, Replayer, granted_token
 from mockserver.config import Config
 from mockserver.conformance.journal import Exchange, Journal
 from mockserver.contract.model import Contract, Operation
@@ -39,6 +38,11 @@ from mockserver.responder import (
 from mockserver.state.base import StateStore, StateUnavailable
 from mockserver.state.memory import MemoryStore
 from mockserver.validation import RequestData, Validators
+
+if TYPE_CHECKING:
+    # Imported where used: the replayer brings vcrpy (and the HTTP clients it patches),
+    # which would slow every start-up without cassettes.
+    from mockserver.cassettes.replay import Replayer
 
 log = logging.getLogger("mockserver")
 Clock = Callable[[], float]
@@ -274,6 +278,8 @@ class Pipeline:
         replayed = self._replay(request, exchange)
         if replayed is not None:
             # The recorded token (a scrubbed placeholder) must open the recorded API calls.
+            from mockserver.cassettes.replay import granted_token
+
             grant = granted_token(replayed) if exchange.source == "cassette" else None
             if grant is not None:
                 self.oauth.adopt(grant[0], grant[1] or self._scopes())
@@ -527,6 +533,8 @@ class Pipeline:
         with ``repeat: error``), or None to let the contract answer."""
         if self.cassettes is None:
             return None
+        from mockserver.cassettes.replay import Played
+
         outcome = self.cassettes.play(request)
         if isinstance(outcome, Played):
             exchange.source = "cassette"

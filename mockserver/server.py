@@ -14,7 +14,6 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mockserver.app import create_app
 from mockserver.behaviours.faults import Scenario
-from mockserver.cassettes.replay import Replayer
 from mockserver.config import Config, load_config_file, merge
 from mockserver.contract.loader import load_contract
 from mockserver.contract.model import Contract
@@ -135,6 +134,8 @@ class MockServer:
         self.pipeline = Pipeline(loaded, self.config, store=store, journal=journal, clock=clock)
         if cassettes is not None:
             # cassettes: folders or files of VCR.py recordings; they answer first.
+            from mockserver.cassettes.replay import Replayer  # vcrpy: only when needed
+
             sources = [cassettes] if isinstance(cassettes, str | Path) else list(cassettes)
             self.pipeline.cassettes = Replayer.from_paths(sources, self.config.cassettes)
         self.app = create_app(self.pipeline, bind_host=host)
