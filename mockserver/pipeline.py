@@ -438,6 +438,10 @@ class Pipeline:
             if target is not None:
                 exchange.source = "resource"
                 return self._resource(op, target, request, prefs, data)
+            parent = self._missing_parent(op, match)
+            if parent is not None:
+                exchange.source = "resource"
+                return self._reject(op, Resources.not_found(parent))
         status = prefs.code or op.success_status()
         warnings: list[Failure] = []
         if op.response_for(status) is None:
@@ -566,6 +570,22 @@ class Pipeline:
                 for scope in flow.scopes
             }
         )
+
+    def _missing_parent(self, op: Operation, match: RouteMatch) -> Target | None:
+        """The item a sub-resource hangs under (``/notes/{noteId}`` for
+        ``/notes/{noteId}/attachments/{name}``) when that item does not exist: the
+        sub-resource is 404 too, before and after the item's DELETE."""
+        if op.response_for(404) is None:
+            return None
+        for parent in self.operations:
+            if parent.method != "GET" or not op.full_path.startswith(parent.full_path + "/"):
+                continue
+            if self.resources.route(parent) is None:
+                continue
+            target = self.resources.target(parent, match.path_params)
+            if target is not None and target.kind == "item" and self.resources.find(target) is None:
+                return target
+        return None
 
     def _complete_headers(
         self, op: Operation, request: MockRequest, response: MockResponse

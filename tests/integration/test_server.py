@@ -68,8 +68,10 @@ def test_wrong_media_type_is_415(notes: MockServer) -> None:
 
 
 def test_binary_answer_is_bytes_with_declared_type(notes: MockServer) -> None:
+    # an attachment of a note that exists (one of a missing note is 404)
+    note = requests.get(notes.url + "/api/notes", params={"api_key": "k"}, timeout=5).json()[0]
     resp = requests.get(
-        notes.url + "/api/notes/1/attachments/photo.jpg",
+        notes.url + f"/api/notes/{note['id']}/attachments/photo.jpg",
         params={"api_key": "k"},
         headers={"Accept": "image/jpeg"},
         timeout=5,
