@@ -137,7 +137,9 @@ class MockServer:
             from mockserver.cassettes.replay import Replayer  # vcrpy: only when needed
 
             sources = [cassettes] if isinstance(cassettes, str | Path) else list(cassettes)
-            self.pipeline.cassettes = Replayer.from_paths(sources, self.config.cassettes)
+            self.pipeline.cassettes = Replayer.from_paths(
+                sources, self.config.cassettes, self.pipeline.store
+            )
         self.app = create_app(self.pipeline, bind_host=host)
         self._host = host
         self._port = port

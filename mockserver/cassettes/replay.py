@@ -16,8 +16,8 @@ requests.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +32,8 @@ from mockserver.cassettes.scrub import SECRET_HEADERS, SECRET_PARAMS
 from mockserver.config import CASSETTE_MATCHERS, CassetteConfig
 from mockserver.errors import CassetteError
 from mockserver.http import Headers, MockRequest, MockResponse, problem
+from mockserver.state.base import StateStore
+from mockserver.state.memory import MemoryStore
 
 Matcher = Callable[[VcrRequest, VcrRequest], Any]
 
@@ -56,6 +58,8 @@ _PATH_SAFE = "/:@!$&'()*+,;=~"
 _NEAREST = 3
 _SCAN = 300
 MISS_TYPE = "https://mockserver.dev/problems/cassette-miss"
+_PLAYS = "cassettes:plays:"
+_FOREVER = 10 * 365 * 86400.0
 
 
 @dataclass(slots=True)
@@ -129,8 +133,12 @@ class Replayer:
         self,
         cassettes: Sequence[Cassette],
         config: CassetteConfig | None = None,
+        store: StateStore | None = None,
     ) -> None:
         self.config = config or CassetteConfig()
+        # Play counts live in the state store, so several workers sharing one (Redis)
+        # replay a sequence once between them, in order, and the admin reset rewinds it.
+        self.store: StateStore = store if store is not None else MemoryStore()
         self.cassettes = list(cassettes)
         names = list(dict.fromkeys(self.config.match_on))
         unknown = [n for n in names if n not in MATCHERS]
@@ -165,15 +173,22 @@ class Replayer:
             self._index.setdefault(self._key(view), []).append(n)
             self._by_path.setdefault(_path(view), []).append(n)
             self._by_method.setdefault(view.method, []).append(n)
-        self._plays = [0] * len(self.interactions)
-        self._lock = threading.Lock()
+        # Counter keys: this set of cassettes, then the index bucket.
+        fingerprint = hashlib.blake2b(digest_size=6)
+        for cassette in self.cassettes:
+            fingerprint.update(f"{cassette.path}:{len(cassette.interactions)};".encode())
+        self._prefix = f"{_PLAYS}{fingerprint.hexdigest()}:"
+        self._buckets = {key: str(n) for n, key in enumerate(self._index)}
 
     @classmethod
     def from_paths(
-        cls, paths: Iterable[str | Path], config: CassetteConfig | None = None
+        cls,
+        paths: Iterable[str | Path],
+        config: CassetteConfig | None = None,
+        store: StateStore | None = None,
     ) -> Replayer:
         """Load every cassette under ``paths`` (files or folders)."""
-        return cls(load_all(paths), config)
+        return cls(load_all(paths), config, store)
 
     @property
     def strict(self) -> bool:
@@ -185,8 +200,7 @@ class Replayer:
 
     def rewind(self) -> None:
         """Every interaction unplayed again (the admin reset)."""
-        with self._lock:
-            self._plays = [0] * len(self.interactions)
+        self.store.clear(self._prefix)
 
     def describe(self) -> dict[str, Any]:
         """Summary for the health endpoint."""
@@ -202,13 +216,17 @@ class Replayer:
     def play(self, request: MockRequest) -> Played | Miss:
         """The next recorded answer for ``request``, or why there is none."""
         view = self.view_of_request(request)
-        group = self._index.get(self._key(view), ())
+        key = self._key(view)
+        group: Sequence[int] = self._index.get(key, ())
+        chosen: int | None = None
         if self._residual:
             group = [n for n in group if _agrees(view, self._views[n], self._residual)]
-        with self._lock:
-            chosen = self._choose(group)
-            if chosen is not None:
-                self._plays[chosen] += 1
+        if group:
+            counter = self._prefix + self._buckets[key]
+            if self._residual:  # the matches depend on the body/headers: count per set
+                counter += ":" + hashlib.blake2b(repr(group).encode(), digest_size=6).hexdigest()
+            # incr is atomic in every store: of concurrent requests each gets its own turn
+            chosen = self._choose(group, self.store.incr(counter, _FOREVER))
         if chosen is None:
             label = f"{request.method} {request.path}" + (
                 f"?{request.raw_query}" if request.raw_query else ""
@@ -219,14 +237,12 @@ class Replayer:
         interaction = self.interactions[chosen]
         return Played(_response(interaction), interaction, self._origins[chosen])
 
-    def _choose(self, group: Sequence[int]) -> int | None:
-        if not group:
-            return None
-        for n in group:
-            if self._plays[n] == 0:
-                return n
+    def _choose(self, group: Sequence[int], turn: int) -> int | None:
+        """The interaction for the ``turn``-th (1-based) request matching ``group``."""
+        if turn <= len(group):
+            return group[turn - 1]
         if self.config.repeat == "cycle":
-            return min(group, key=lambda n: self._plays[n])
+            return group[(turn - 1) % len(group)]
         if self.config.repeat == "error":
             return None
         return group[-1]

@@ -213,3 +213,18 @@ def test_granted_token_reads_json_and_form_token_answers() -> None:
     assert granted_token(json_answer) == ("t1", ["read", "write"])
     assert granted_token(form_answer) == ("t2", ["repo", "user"])
     assert granted_token(MockResponse.json(400, {"error": "invalid_grant"})) is None
+
+
+def test_workers_sharing_a_store_play_a_sequence_once_between_them() -> None:
+    # two workers (two replayers of the same cassettes) over one shared state store
+    from mockserver.state.memory import MemoryStore
+
+    store = MemoryStore()
+    cassette = Cassette(Path("c.yaml"), [_interaction(answer="1"), _interaction(answer="2")])
+    first = Replayer([cassette], CassetteConfig(), store)
+    second = Replayer([cassette], CassetteConfig(), store)
+    assert _answer(first.play(_request())) == "1"
+    assert _answer(second.play(_request())) == "2"
+    assert _answer(first.play(_request())) == "2"
+    second.rewind()  # the admin reset on any worker rewinds them all
+    assert _answer(first.play(_request())) == "1"
