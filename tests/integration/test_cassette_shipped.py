@@ -99,3 +99,22 @@ def test_shipped_cassettes_replay_through_the_mock(name: str) -> None:
         bad = [e.to_dict() for e in mock.journal.entries() if e.verdict != "ok"]
         assert not bad
         assert {e.source for e in mock.journal.entries()} == {"cassette"}
+
+
+def test_a_schemathesis_cassette_is_converted_and_replays() -> None:
+    # A real `st run --report vcr` file (Ruby-VCR dialect: http_interactions)
+    file = ROOT / "tests" / "cassettes" / "schemathesis-notes.yaml"
+    (cassette,) = load_all([file])
+    assert cassette.dialect == "ruby-vcr" and len(cassette.interactions) == 8
+    recorded_host = cassette.interactions[0].uri.split("/api/")[0]
+    with MockServer(CONTRACTS / "notes.json", cassettes=file) as mock:
+        for i in cassette.interactions:
+            r = requests.request(
+                i.method,
+                mock.url + i.uri[len(recorded_host) :],
+                data=i.request_body,
+                headers={"Content-Type": "application/json", "X-API-Key": "k"},
+                timeout=10,
+            )
+            assert (r.status_code, r.content) == (i.status, i.response_body)
+        assert {e.source for e in mock.journal.entries()} == {"cassette"}
