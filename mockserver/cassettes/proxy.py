@@ -69,6 +69,10 @@ class RecordingProxy:
                 response = problem(405, "Method Not Allowed", "this is no forward proxy")
             else:
                 response = self._proxy(environ)
+        except _TooLarge:
+            response = problem(
+                413, "Payload Too Large", f"the recorder takes at most {MAX_BODY} bytes"
+            )
         except CassetteError as exc:
             log.error("recording failed: %s", exc.one_line())
             response = problem(500, "Recording failed", exc.one_line())
@@ -110,7 +114,7 @@ class RecordingProxy:
             for n, v in request.headers.items()
             if n.lower() not in HOP_BY_HOP
             and n.lower() not in connection
-            and n.lower() not in ("host", "content-length")
+            and n.lower() not in ("host", "content-length", "expect")
         )
         try:
             upstream = self.pool.urlopen(
@@ -238,8 +242,12 @@ def _read_body(environ: dict[str, Any]) -> bytes:
             length = 0
         data = stream.read(min(length, MAX_BODY + 1)) if length > 0 else b""
     if len(data) > MAX_BODY:
-        raise CassetteError("request", "", f"the body is larger than {MAX_BODY} bytes")
+        raise _TooLarge
     return data
+
+
+class _TooLarge(Exception):
+    """A request body over ``MAX_BODY``."""
 
 
 def _point_at(response: MockResponse, origin: str, root: str) -> None:
