@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
+from urllib.parse import unquote_plus
 
 from mockserver.contract.model import Parameter
 
@@ -123,8 +124,13 @@ def extract(
     headers: Any,
     cookies: dict[str, str],
     deref: Deref,
+    raw_query: str = "",
 ) -> Any:
-    """The raw (uncoerced) value of ``param`` in a request, or ``MISSING``."""
+    """The raw (uncoerced) value of ``param`` in a request, or ``MISSING``.
+
+    ``raw_query`` (still percent-encoded) lets comma-separated arrays keep an item's
+    encoded comma: ``tag=a%2Cb,c`` is ``["a,b", "c"]``, not three items.
+    """
     types = schema_types(param.schema, deref)
     is_array = "array" in types
     is_object = "object" in types and not is_array
@@ -137,7 +143,12 @@ def extract(
         except ValueError:
             return raw
     if param.location == "query":
-        return _query_value(param, query, is_array, is_object)
+        found = _query_value(param, query, is_array, is_object)
+        if is_array and raw_query and "%2C" in raw_query.upper() and _comma_separated(param):
+            items = _raw_comma_items(raw_query, param.name)
+            if items is not None and isinstance(found, list) and len(found) != len(items):
+                return items
+        return found
     raw = _first(param, path_params, query, headers, cookies)
     if raw is _MISSING:
         return raw
@@ -171,6 +182,24 @@ def extract(
 
 
 MISSING = _MISSING
+
+
+def _comma_separated(param: Parameter) -> bool:
+    if param.collection_format is not None:
+        return param.collection_format == "csv"
+    return param.style == "form" and not param.explode
+
+
+def _raw_comma_items(raw_query: str, name: str) -> list[str] | None:
+    """The items of the last ``name=`` in a raw query, split before decoding."""
+    value = None
+    for pair in raw_query.split("&"):
+        key, _, raw = pair.partition("=")
+        if unquote_plus(key) == name:
+            value = raw
+    if value is None:
+        return None
+    return [unquote_plus(item) for item in _split(value, ",")]
 
 
 def _first(

@@ -158,6 +158,7 @@ class Validators:
                 headers=request.headers,
                 cookies=cookies,
                 deref=deref,
+                raw_query=request.raw_query,
             )
             where = "header" if param.location == "header" else param.location
             if raw is MISSING:

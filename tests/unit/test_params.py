@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 
@@ -11,6 +12,7 @@ from mockserver.http import Headers
 from mockserver.params import MISSING, coerce, extract
 
 ARRAY = {"type": "array", "items": {"type": "integer"}}
+STRINGS = {"type": "array", "items": {"type": "string"}}
 OBJECT = {
     "type": "object",
     "properties": {"limit": {"type": "integer"}, "offset": {"type": "integer"}},
@@ -105,3 +107,31 @@ def test_journal_never_keeps_credentials_from_the_query() -> None:
     assert scrub_query("page%5Blimit%5D=5") == "page%5Blimit%5D=5"
     ex = Exchange("GET", "/x", "client_secret=abc", 200, None, "route")
     assert "abc" not in ex.query
+
+
+@pytest.mark.parametrize(
+    ("p", "raw_query", "expected"),
+    [
+        (param("query", STRINGS, "form", False, fmt="csv"), "p=a%2Cb,c", ["a,b", "c"]),
+        (param("query", STRINGS, "form", False), "x=1&p=a%2cb,c+d", ["a,b", "c d"]),
+        (param("query", STRINGS, "form", False), "p=a,b", ["a", "b"]),
+        (param("query", STRINGS, "form", False, fmt="pipes"), "p=a%2Cb|c", ["a,b", "c"]),
+    ],
+)
+def test_an_encoded_comma_stays_inside_its_item(
+    p: Parameter, raw_query: str, expected: list[str]
+) -> None:
+    # Given: the decoded query a server sees, and the raw one it came from
+    query = parse_qsl(raw_query, keep_blank_values=True)
+
+    value = extract(
+        p,
+        path_params={},
+        query=query,
+        headers=Headers(),
+        cookies={},
+        deref=ident,
+        raw_query=raw_query,
+    )
+
+    assert value == expected
