@@ -18,7 +18,7 @@ Measured:
 - start-up to the first answer of an API path: the travel contract and Stripe's.
 - RSS of the single mock worker under load (travel and Stripe).
 
-Results go to ``benchmarks/results.json`` and ``benchmarks/RESULTS.md``.
+Results go to ``benchmarks/results.json`` and the table to ``benchmarks/results.md``.
 """
 
 from __future__ import annotations
@@ -120,15 +120,28 @@ class Server:
             self.proc.wait()
 
     def pids(self) -> list[int]:
-        """This server's process and its descendants."""
+        """This server's process and its descendants (workers, a private redis-server)."""
         assert self.proc is not None
-        out = subprocess.run(
-            ["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.split()
-        return [self.proc.pid, *map(int, out)]
+        found = [self.proc.pid]
+        for parent in found:  # grows while iterating: breadth-first over the tree
+            out = subprocess.run(
+                ["ps", "-o", "pid=", "--ppid", str(parent)],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.split()
+            found.extend(int(p) for p in out if int(p) not in found)
+        return found
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's whole process tree."""
+        total = 0.0
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
 
 def rss_mib(pid: int) -> float:
@@ -154,6 +167,8 @@ class Load:
     p99_ms: float
     errors: int
     non2xx: int
+    requests: int = 0
+    cpu_us: float = 0.0  # server CPU per request (its whole process tree)
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -204,7 +219,21 @@ def wrk(
         for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)  # socket errors
     )
     m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    return Load(rps, p50, p99, errors, int(m.group(1)) if m else 0)
+    total = re.search(r"(\d+) requests in", out)
+    return Load(
+        rps, p50, p99, errors, int(m.group(1)) if m else 0, int(total.group(1)) if total else 0
+    )
+
+
+def measured(server: Server, url: str, *args: Any, **kwargs: Any) -> Load:
+    """``wrk`` plus the server's CPU time per request over the run: a figure that holds
+    when the machine is shared (requests per second drop when other work takes the cores;
+    the CPU one request costs does not)."""
+    before = server.cpu_seconds()
+    load = wrk(url, *args, **kwargs)
+    used = server.cpu_seconds() - before
+    load.cpu_us = used / max(1, load.requests) * 1e6
+    return load
 
 
 def median_load(loads: list[Load]) -> dict[str, Any]:
@@ -215,6 +244,7 @@ def median_load(loads: list[Load]) -> dict[str, Any]:
         "errors": sum(x.errors for x in loads),
         "non2xx": sum(x.non2xx for x in loads),
         "rounds": [round(x.rps, 1) for x in loads],
+        "cpu_us_per_request": round(statistics.median(x.cpu_us for x in loads), 1),
     }
 
 
@@ -314,7 +344,9 @@ def throughput(args: argparse.Namespace, logdir: Path, results: dict[str, Any]) 
                 for _ in range(args.rounds):
                     for s in servers:
                         loads[s.name].append(
-                            wrk(s.url + path, args.duration, args.connections, headers, form)
+                            measured(
+                                s, s.url + path, args.duration, args.connections, headers, form
+                            )
                         )
                         if s is mock and args.workers == 1:
                             rss.append(worker_rss(mock))
@@ -379,7 +411,9 @@ def replay(args: argparse.Namespace, logdir: Path, results: dict[str, Any]) -> N
         for _ in range(args.rounds):
             for name, (server, target) in servers.items():
                 loads[name].append(
-                    wrk(server.url + target, args.duration, args.connections, tokens[name])
+                    measured(
+                        server, server.url + target, args.duration, args.connections, tokens[name]
+                    )
                 )
         results["throughput"]["replay"] = {k: median_load(v) for k, v in loads.items()}
         print(f"replay: {json.dumps(results['throughput']['replay'])}", flush=True)
@@ -430,13 +464,85 @@ def stripe_rss(args: argparse.Namespace, logdir: Path, results: dict[str, Any]) 
         for _ in range(args.rounds):
             for s in (mock, prism):
                 loads[s.name].append(
-                    wrk(s.url + STRIPE_GET, args.duration, args.connections, headers)
+                    measured(s, s.url + STRIPE_GET, args.duration, args.connections, headers)
                 )
             rss.append(worker_rss(mock))
         results["throughput"]["stripe-get"] = {k: median_load(v) for k, v in loads.items()}
         results["rss_mib"]["stripe"] = round(max(rss), 1)
         results["rss_mib"]["prism-stripe"] = round(worker_rss(prism), 1)
         print(f"stripe: {results['throughput']['stripe-get']} rss {results['rss_mib']}", flush=True)
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a and b else "-"
+
+
+def render(results: dict[str, Any]) -> str:
+    """The README's table from ``results.json``."""
+    t = results["throughput"]
+    st = results["settings"]
+    lines = [
+        "| measure | mockserver | bare Flask | Prism | mock / Prism | mock / Flask |",
+        "|---|---|---|---|---|---|",
+    ]
+    titles = {
+        "get": "validated, authenticated, paginated GET (req/s)",
+        "token": "token issuance, client_credentials (req/s)",
+    }
+    for key, title in titles.items():
+        row = t.get(key)
+        if not row:
+            continue
+        m, f, p = row["mockserver"], row["flask"], row["prism"]
+        lines.append(
+            f"| {title} | {m['rps']:,.0f} (p99 {m['p99_ms']:.1f} ms) | {f['rps']:,.0f} "
+            f"(p99 {f['p99_ms']:.1f} ms) | {p['rps']:,.0f} (p99 {p['p99_ms']:.1f} ms) | "
+            f"{_ratio(m['rps'], p['rps'])} | {_ratio(m['rps'], f['rps'])} |"
+        )
+    stripe = t.get("stripe-get")
+    if stripe:
+        m, p = stripe["mockserver"], stripe["prism"]
+        lines.append(
+            f"| Stripe `GET /v1/customers`, 1 worker (req/s) | {m['rps']:,.0f} "
+            f"(p99 {m['p99_ms']:.1f} ms) | - | {p['rps']:,.0f} (p99 {p['p99_ms']:.1f} ms) | "
+            f"{_ratio(m['rps'], p['rps'])} | - |"
+        )
+    replay = t.get("replay")
+    if replay:
+        small, large = replay["replay-10"], replay["replay-10000"]
+        lines.append(
+            f"| cassette replay, 10 / 10,000 interactions (req/s) | {small['rps']:,.0f} / "
+            f"{large['rps']:,.0f} | - | - | - | 10,000 vs 10: "
+            f"{_ratio(large['rps'], small['rps'])} |"
+        )
+    for name, label in (("travel", "travel API (3 files)"), ("stripe", "Stripe (4 MB JSON)")):
+        times = results["startup_s"].get(name)
+        if times:
+            lines.append(
+                f"| start-up to first answer, {label} (s) | {times['mockserver']:.2f} "
+                f"(`--workers 1`: {times['mockserver-workers-1']:.2f}) | - | "
+                f"{times['prism']:.2f} | {_ratio(times['prism'], times['mockserver'])} faster | - |"
+            )
+    rss = results["rss_mib"]
+    if "travel" in rss or "stripe" in rss:
+        lines.append(
+            f"| RSS of the one worker under load, travel / Stripe (MiB) | "
+            f"{rss.get('travel', '-')} / {rss.get('stripe', '-')} | - | "
+            f"{rss.get('prism-travel', '-')} / {rss.get('prism-stripe', '-')} | - | - |"
+        )
+    mach = results["machine"]
+    lines += [
+        "",
+        f"Medians of {st['rounds']} rounds of {st['duration']:g} s per server and measure, "
+        f"wrk with 1 thread and {st['connections']} keep-alive connections; mockserver and "
+        f"the bare Flask app under the same gunicorn settings ({st['workers']} workers x "
+        f"{st['threads']} thread(s), gthread, SO_REUSEPORT"
+        + (", mockserver's state in its private redis-server" if st["workers"] > 1 else "")
+        + f"); Prism {mach['prism']} (`prism mock --errors -v error`) on node "
+        f"{mach['node']}. {mach['cores']} cores ({mach['cpu']}), Python {mach['python']}, "
+        f"{mach['date']}; the load generator, the servers and Redis share those cores.",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def machine() -> dict[str, Any]:
@@ -476,7 +582,11 @@ def main() -> int:
         "--only", choices=["throughput", "replay", "startup", "stripe"], default=None
     )
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    parser.add_argument("--render", type=Path, help="only print the table of a results file")
     args = parser.parse_args()
+    if args.render is not None:
+        print(render(json.loads(args.render.read_text())), end="")
+        return 0
     if args.quick:
         args.rounds, args.duration, args.startup_rounds = 1, 3.0, 1
     for tool in ("wrk", "node"):
@@ -506,7 +616,9 @@ def main() -> int:
     if args.only in (None, "startup"):
         startup(args, logdir, results)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    table = render(results)
+    args.out.with_suffix(".md").write_text(table)
+    print(table)
     return 0
 
 

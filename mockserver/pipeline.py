@@ -9,7 +9,9 @@ token is still throttled.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -81,6 +83,7 @@ class Pipeline:
         )
         self.pagination = Pagination(self.config.pagination)
         self._origins = _server_origins(self.contracts)
+        self._answers = _AnswerCache()
 
     def _make_item(self, op: Operation, schema: Any, index: int) -> Any:
         # Item 0 may be the schema's own example; the others are synthesised so a
@@ -116,7 +119,10 @@ class Pipeline:
             client=request.remote_addr,
         )
         try:
-            response = self._handle(request, exchange)
+            # A shared store (Redis) serves repeated reads from memory while nothing changed.
+            scope = getattr(self.store, "request_scope", None)
+            with scope() if scope is not None else contextlib.nullcontext():
+                response = self._handle(request, exchange)
         except StateUnavailable as exc:
             # Fail closed: without the shared state no token, limit or dataset is right.
             log.error("state unavailable answering %s %s: %s", request.method, request.path, exc)
@@ -251,6 +257,21 @@ class Pipeline:
         if action is not None and action.status is not None:
             exchange.source = f"fault:{action.scenario_id}"
             return self._forced(op, request, action)
+        if self.cassettes is not None:  # replay plays interactions in order: never reused
+            return self._validated_answer(op, match, request, exchange)
+        version = getattr(self.store, "version", None)
+        cached = self._answers.get(op, request, exchange, version)
+        if cached is not None:
+            return cached
+        before = (len(exchange.request_failures), len(exchange.response_failures))
+        response = self._validated_answer(op, match, request, exchange)
+        if version is not None and getattr(self.store, "version", None) == version:
+            self._answers.put(op, request, exchange, version, response, before)
+        return response
+
+    def _validated_answer(
+        self, op: Operation, match: RouteMatch, request: MockRequest, exchange: Exchange
+    ) -> MockResponse:
         prefs = parse_prefer(request.headers)
         verdict = self.validators.validate_request(match, request)
         exchange.parameters = sorted(
@@ -650,6 +671,102 @@ class Pipeline:
             ],
             "operations": len(self.operations),
         }
+
+
+class _AnswerCache:
+    """Answers to repeated reads, reused while the state is unchanged.
+
+    Validating a request and building its answer (a page of a dataset, a synthesised or
+    example body) is a pure function of the request, the configuration and the state: a
+    client polling ``GET /locations?page[limit]=5`` gets the same bytes every time until
+    something changes. So for a GET or HEAD without a body, the answer (and what the
+    journal records about it) is kept under the whole request (method, path, query,
+    headers, client address, host) and the state store's version (every write bumps it;
+    a store without a version is never cached). Auth, rate limits, faults and the journal
+    still run for every request; only validation and answering are skipped. Cassette
+    replay is never cached (interactions play in order). Entries live one second at most
+    (keys can expire without a write) and the cache is bounded.
+    """
+
+    MAX_ENTRIES = 1024
+    MAX_BODY = 64 * 1024
+    SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[Any, ...], tuple[Any, float, MockResponse, tuple[Any, ...]]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(op: Operation, request: MockRequest) -> tuple[Any, ...] | None:
+        if request.method not in ("GET", "HEAD") or request.body:
+            return None
+        return (
+            op.key,
+            request.method,
+            request.path,
+            request.raw_query,
+            tuple(request.query),
+            tuple(request.headers.items()),
+            request.remote_addr,
+            request.root_url,
+        )
+
+    def get(
+        self, op: Operation, request: MockRequest, exchange: Exchange, version: Any
+    ) -> MockResponse | None:
+        """The kept answer for this request at ``version``, journal fields set, or None."""
+        key = self._key(op, request)
+        if version is None or key is None:
+            return None
+        hit = self._entries.get(key)
+        if hit is None or hit[0] != version or hit[1] < time.monotonic():
+            return None
+        _, _, response, (source, parameters, req_failures, resp_failures) = hit
+        exchange.source = source
+        exchange.parameters = list(parameters)
+        exchange.request_failures.extend(req_failures)
+        exchange.response_failures.extend(resp_failures)
+        return _copy_response(response)
+
+    def put(
+        self,
+        op: Operation,
+        request: MockRequest,
+        exchange: Exchange,
+        version: Any,
+        response: MockResponse,
+        before: tuple[int, int],
+    ) -> None:
+        """Keep ``response``, computed at ``version``, when it may be reused."""
+        key = self._key(op, request)
+        if (
+            key is None
+            or exchange.source == "cassette"
+            or response.drop_connection
+            or len(response.body) > self.MAX_BODY
+        ):
+            return
+        journal = (
+            exchange.source,
+            tuple(exchange.parameters),
+            tuple(exchange.request_failures[before[0] :]),
+            tuple(exchange.response_failures[before[1] :]),
+        )
+        entry = (version, time.monotonic() + self.SECONDS, _copy_response(response), journal)
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = entry
+
+
+def _copy_response(response: MockResponse) -> MockResponse:
+    return MockResponse(
+        response.status,
+        response.headers.copy(),
+        response.body,
+        drop_connection=response.drop_connection,
+        delay=response.delay,
+    )
 
 
 def _fit_auth_status(op: Operation, status: int) -> int:

@@ -15,6 +15,9 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._clock = clock
         self._writes = 0
+        # Bumped by every change: equal versions, equal state (but for TTL expiry). Lets
+        # the pipeline reuse work done for an identical request while nothing changed.
+        self.version = 0
 
     def _live(self, key: str, now: float) -> str | None:
         item = self._data.get(key)
@@ -48,6 +51,7 @@ class MemoryStore:
         with self._lock:
             now = self._clock()
             self._data[key] = (value, self._expiry(ttl, now))
+            self.version += 1
             self._gc(now)
 
     def set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
@@ -57,13 +61,15 @@ class MemoryStore:
             if self._live(key, now) is not None:
                 return False
             self._data[key] = (value, self._expiry(ttl, now))
+            self.version += 1
             self._gc(now)
             return True
 
     def delete(self, key: str) -> None:
         """Remove ``key``."""
         with self._lock:
-            self._data.pop(key, None)
+            if self._data.pop(key, None) is not None:
+                self.version += 1
 
     def take(self, key: str) -> str | None:
         """Atomic get-and-delete."""
@@ -71,11 +77,13 @@ class MemoryStore:
             value = self._live(key, self._clock())
             if value is not None:
                 del self._data[key]
+                self.version += 1
             return value
 
     def incr(self, key: str, ttl: float) -> int:
         """Atomic increment; the expiry is set when the key is created."""
         with self._lock:
+            self.version += 1
             now = self._clock()
             current = self._live(key, now)
             if current is None:
@@ -95,6 +103,7 @@ class MemoryStore:
     def clear(self, prefix: str = "") -> None:
         """Remove keys with ``prefix``."""
         with self._lock:
+            self.version += 1
             if not prefix:
                 self._data.clear()
                 return

@@ -25,8 +25,11 @@ README's "Scaling out").
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -44,43 +47,77 @@ _SWEEP_EVERY = 512
 _SWEEP_COUNT = 256
 _INDEX = "\x00index"
 _SWEEP_CURSOR = "\x00sweep"
+_VERSION = "\x00version"
+_NO_VERSION = "\x00unset"  # never a value of the version key: the first scope loads
+# How long a cached read may serve at most, so a key that expires by TTL (no write, so
+# no new version) is not seen long after.
+_CACHE_SECONDS = 1.0
 
-# KEYS[1] key, KEYS[2] index; ARGV[1] value, ARGV[2] ttl ms, ARGV[3] member, ARGV[4] index ttl
-_SET = """
+# Every write also bumps the store's version (the last KEY): readers compare it once per
+# request to know whether what they read before is still what Redis holds.
+_BUMP = """
+redis.call('INCR', KEYS[#KEYS])
+redis.call('PEXPIRE', KEYS[#KEYS], ARGV[#ARGV])
+"""
+
+# KEYS[1] key, KEYS[2] index, KEYS[3] version;
+# ARGV[1] value, ARGV[2] ttl ms, ARGV[3] member, ARGV[4] index ttl
+_SET = (
+    """
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('ZADD', KEYS[2], 0, ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return 1
 """
+    + _BUMP
+    + "return 1"
+)
 
-_SET_NX = """
+_SET_NX = (
+    """
 if not redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then return 0 end
 redis.call('ZADD', KEYS[2], 0, ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return 1
 """
+    + _BUMP
+    + "return 1"
+)
 
-# KEYS[1] key, KEYS[2] index; ARGV[1] member
-_TAKE = """
+# KEYS[1] key, KEYS[2] index, KEYS[3] version; ARGV[1] member, ARGV[2] version ttl
+_TAKE = (
+    """
 local value = redis.call('GET', KEYS[1])
-if value then
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[1])
-end
-return value
+if not value then return value end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
 """
+    + _BUMP
+    + "return value"
+)
 
-# KEYS[1] key, KEYS[2] index; ARGV[1] ttl ms, ARGV[2] member, ARGV[3] index ttl.
-# A key that somehow lost its expiry (written by hand) gets one back.
-_INCR = """
+# KEYS[1] key, KEYS[2] index, KEYS[3] version; ARGV[1] member, ARGV[2] version ttl
+_DELETE = (
+    """
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+"""
+    + _BUMP
+    + "return 1"
+)
+
+# KEYS[1] key, KEYS[2] index, KEYS[3] version; ARGV[1] ttl ms, ARGV[2] member,
+# ARGV[3] index ttl. A key that somehow lost its expiry (written by hand) gets one back.
+_INCR = (
+    """
 local n = redis.call('INCR', KEYS[1])
 if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   redis.call('ZADD', KEYS[2], 0, ARGV[2])
   redis.call('PEXPIRE', KEYS[2], ARGV[3])
 end
-return n
 """
+    + _BUMP
+    + "return n"
+)
 
 # KEYS[1] index; ARGV[1] min, ARGV[2] max, ARGV[3] key prefix. Live members, dead dropped.
 _KEYS = """
@@ -99,8 +136,10 @@ end
 return live
 """
 
-# KEYS[1] index; ARGV[1] min, ARGV[2] max, ARGV[3] key prefix. Deletes keys and members.
-_CLEAR = """
+# KEYS[1] index, KEYS[2] version; ARGV[1] min, ARGV[2] max, ARGV[3] key prefix,
+# ARGV[4] version ttl. Deletes keys and members.
+_CLEAR = (
+    """
 local members = redis.call('ZRANGE', KEYS[1], ARGV[1], ARGV[2], 'BYLEX')
 for i = 1, #members, 1000 do
   local chunk = {}
@@ -108,8 +147,10 @@ for i = 1, #members, 1000 do
   redis.call('DEL', unpack(chunk))
 end
 redis.call('ZREMRANGEBYLEX', KEYS[1], ARGV[1], ARGV[2])
-return #members
 """
+    + _BUMP
+    + "return #members"
+)
 
 # KEYS[1] index, KEYS[2] cursor key; ARGV[1] count, ARGV[2] key prefix, ARGV[3] ttl ms.
 _SWEEP = """
@@ -183,15 +224,20 @@ class RedisStore:
         self.url = url
         self._index = prefix + _INDEX
         self._cursor = prefix + _SWEEP_CURSOR
+        self._version = prefix + _VERSION
         self._max_ms = max(1, int(max_ttl * 1000))
         self._writes = itertools.count(1)
         self._set = client.register_script(_SET)
         self._set_nx = client.register_script(_SET_NX)
         self._take = client.register_script(_TAKE)
+        self._delete = client.register_script(_DELETE)
         self._incr = client.register_script(_INCR)
         self._keys = client.register_script(_KEYS)
         self._clear = client.register_script(_CLEAR)
         self._sweep = client.register_script(_SWEEP)
+        # Request-scoped read cache (see ``request_scope``): one dict per store version.
+        self._current: tuple[str | None, dict[Any, tuple[Any, float]]] = (_NO_VERSION, {})
+        self._local = threading.local()
 
     @classmethod
     def connect(cls, url: str, *, check: bool = True) -> RedisStore:
@@ -231,6 +277,8 @@ class RedisStore:
         return max(1, min(int(ttl * 1000), self._max_ms))
 
     def _wrote(self) -> None:
+        # This request changed the state: what it cached may be stale from now on.
+        self._local.cache = None
         if next(self._writes) % _SWEEP_EVERY == 0:
             self._run(
                 self._sweep,
@@ -255,11 +303,61 @@ class RedisStore:
         """Close the connection pool."""
         self.client.close()
 
+    # -- the request-scoped read cache ----------------------------------------------------
+
+    @contextlib.contextmanager
+    def request_scope(self) -> Iterator[None]:
+        """Reads inside are served from a process-local cache while the store is unchanged.
+
+        A request reads the same few keys every time (the scenario version, the token,
+        its family's revocation, the token generation, a dataset's changes); each was a
+        round trip to Redis. On entry one ``GET`` of the store's version (every write
+        anywhere bumps it) says whether what this process read before still holds; if
+        so those reads come from memory. A write in the scope turns the cache off for the
+        rest of it. Atomic operations always go to Redis. Entries also age out after a
+        second, so a key that expires by its TTL is not seen for longer than that.
+        Outside a scope (admin calls) every read goes to Redis.
+        """
+        version: Any = self.call(lambda: self.client.get(self._version))
+        current = self._current
+        if current[0] != version:
+            current = (version, {})
+            self._current = current
+        self._local.cache = current[1]
+        # a private token per version: the version key may vanish (expiry) and restart
+        self._local.version = (id(current[1]), version)
+        try:
+            yield
+        finally:
+            self._local.cache = None
+
+    @property
+    def version(self) -> Any:
+        """The store's version as the current request scope saw it; None outside a scope
+        or once the request wrote (nothing it computed may be reused then)."""
+        cache = getattr(self._local, "cache", None)
+        if cache is None:
+            return None
+        return getattr(self._local, "version", None)
+
+    def _cached(self, key: Any, load: Callable[[], Any]) -> Any:
+        cache: dict[Any, tuple[Any, float]] | None = getattr(self._local, "cache", None)
+        if cache is None:
+            return load()
+        now = time.monotonic()
+        hit = cache.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        value = load()
+        cache[key] = (value, now + _CACHE_SECONDS)
+        return value
+
     # -- StateStore ---------------------------------------------------------------------
 
     def get(self, key: str) -> str | None:
         """The value of ``key`` or None."""
-        value = self.call(lambda: self.client.get(self.prefix + key))
+        full = self.prefix + key
+        value = self._cached(full, lambda: self.call(lambda: self.client.get(full)))
         return None if value is None else str(value)
 
     def get_many(self, keys: list[str]) -> list[str | None]:
@@ -273,7 +371,7 @@ class RedisStore:
         """Store ``value`` for ``ttl`` seconds (``max_ttl`` at most, and with None)."""
         self._run(
             self._set,
-            [self.prefix + key, self._index],
+            [self.prefix + key, self._index, self._version],
             [value, self._ttl_ms(ttl), key, self._max_ms],
         )
         self._wrote()
@@ -282,7 +380,7 @@ class RedisStore:
         """Store only when absent; True when stored (atomic)."""
         stored = self._run(
             self._set_nx,
-            [self.prefix + key, self._index],
+            [self.prefix + key, self._index, self._version],
             [value, self._ttl_ms(ttl), key, self._max_ms],
         )
         self._wrote()
@@ -290,40 +388,41 @@ class RedisStore:
 
     def delete(self, key: str) -> None:
         """Remove ``key``."""
-
-        def run() -> None:
-            pipe = self.client.pipeline(transaction=True)
-            pipe.delete(self.prefix + key)
-            pipe.zrem(self._index, key)
-            pipe.execute()
-
-        self.call(run)
+        keys = [self.prefix + key, self._index, self._version]
+        self._run(self._delete, keys, [key, self._max_ms])
+        self._wrote()
 
     def take(self, key: str) -> str | None:
         """Atomic get-and-delete: of many concurrent callers, on any host, one gets it."""
-        value = self._run(self._take, [self.prefix + key, self._index], [key])
+        value = self._run(
+            self._take, [self.prefix + key, self._index, self._version], [key, self._max_ms]
+        )
+        self._wrote()
         return None if value is None else str(value)
 
     def incr(self, key: str, ttl: float) -> int:
         """Atomic increment; the expiry is set when the key is created."""
         n = self._run(
             self._incr,
-            [self.prefix + key, self._index],
+            [self.prefix + key, self._index, self._version],
             [self._ttl_ms(ttl), key, self._max_ms],
         )
-        if n == 1:
-            self._wrote()
+        self._wrote()
         return int(n)
 
     def keys(self, prefix: str) -> list[str]:
         """Every live key starting with ``prefix`` (from the index, never a full scan)."""
         low, high = self._range(prefix)
-        found = self._run(self._keys, [self._index], [low, high, self.prefix])
+        found = self._cached(
+            ("keys", prefix),
+            lambda: self._run(self._keys, [self._index], [low, high, self.prefix]),
+        )
         return [str(k) for k in found]
 
     def clear(self, prefix: str = "") -> None:
         """Remove every key starting with ``prefix`` (all of this store's with ``""``)."""
         low, high = self._range(prefix)
-        self._run(self._clear, [self._index], [low, high, self.prefix])
+        self._run(self._clear, [self._index, self._version], [low, high, self.prefix, self._max_ms])
         if not prefix:
             self.call(lambda: self.client.delete(self._index, self._cursor))
+        self._wrote()

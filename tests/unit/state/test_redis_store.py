@@ -129,7 +129,7 @@ def test_every_redis_key_has_an_expiry(redis_url: str) -> None:
     s.incr("rl:w", 2)
     r = raw(redis_url)
     keys = list(r.scan_iter(match="ttl-check:*"))
-    assert len(keys) == 6  # five values + the key index
+    assert len(keys) == 7  # five values, the key index and the store's version
     for key in keys:
         assert 0 < r.pttl(key) <= 3_600_000, key
     s.clear()
@@ -168,7 +168,9 @@ def test_index_sweep_drops_expired_members(redis_url: str) -> None:
     assert members < 1200 - 200  # expired members were swept (not only listed ones)
     assert len(s.keys("live:")) == 600
     s.clear()
-    assert list(r.scan_iter(match="sweep:*")) == []
+    # only the version is left (bumped, never reset: see RedisStore.request_scope)
+    assert list(r.scan_iter(match="sweep:*")) == ["sweep:\x00version"]
+    assert r.pttl("sweep:\x00version") > 0
 
 
 def test_get_many(redis_url: str) -> None:
@@ -216,3 +218,46 @@ def test_state_url_parsing() -> None:
     assert open_store(None).__class__ is MemoryStore
     with pytest.raises(StateUnavailable, match="unsupported state URL"):
         open_store("http://localhost:6379")
+
+
+def test_request_scope_serves_repeated_reads_and_sees_other_writers(redis_url: str) -> None:
+    url = f"{redis_url}?prefix=scope-{uuid.uuid4().hex[:8]}:"
+    a, b = RedisStore.connect(url), RedisStore.connect(url)
+    a.set("oauth:at:t", "v1", ttl=60)
+    calls: list[str] = []
+    real_get = a.client.get
+
+    def counting_get(name: str) -> object:
+        calls.append(name)
+        return real_get(name)
+
+    a.client.get = counting_get  # type: ignore[method-assign]
+    with a.request_scope():
+        assert a.get("oauth:at:t") == "v1"
+    with a.request_scope():
+        assert a.get("oauth:at:t") == "v1"  # from memory: only the version was read
+        assert a.keys("oauth:") == ["oauth:at:t"]
+    assert [c.rsplit(":", 1)[-1] for c in calls] == ["\x00version", "t", "\x00version"]
+    b.set("oauth:at:t", "v2", ttl=60)  # another process writes: the version moves
+    with a.request_scope():
+        assert a.get("oauth:at:t") == "v2"
+        b.delete("oauth:at:t")
+        assert a.get("oauth:at:t") == "v2"  # within one request: a consistent read
+        a.set("oauth:x", "1", ttl=60)  # our own write turns the cache off
+        assert a.get("oauth:at:t") is None
+    assert a.get("oauth:at:t") is None  # outside a scope: always Redis
+    a.clear()
+
+
+def test_request_scope_entries_age_out(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import mockserver.state.redis as module
+
+    monkeypatch.setattr(module, "_CACHE_SECONDS", 0.05)
+    s = RedisStore.connect(f"{redis_url}?prefix=age-{uuid.uuid4().hex[:8]}:")
+    s.set("k", "v", ttl=0.1)
+    with s.request_scope():
+        assert s.get("k") == "v"
+    time.sleep(0.15)  # expired by TTL: no write, so the version did not move
+    with s.request_scope():
+        assert s.get("k") is None
+    s.clear()
