@@ -15,6 +15,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from mockserver.app import create_app
 from mockserver.behaviours.faults import Scenario
 from mockserver.config import Config, load_config_file, merge
+from mockserver.conformance.report import Report, client_report
 from mockserver.contract.loader import load_contract
 from mockserver.contract.model import Contract
 from mockserver.errors import ServerError
@@ -238,6 +239,13 @@ class MockServer:
     def clear_scenarios(self) -> int:
         """Remove every scenario added at run time; returns how many."""
         return self.pipeline.faults.remove(None)
+
+    def report(self, *, max_exchanges: int = 200) -> Report:
+        """The client conformance report of the traffic so far (``conformance.report``):
+        render it with ``render(report, "html")`` or ``write_reports(report, folder)``."""
+        return client_report(
+            self.pipeline.journal, self.pipeline.contracts, max_exchanges=max_exchanges
+        )
 
     def expire_tokens(self) -> int:
         """Expire every access token issued so far (clients must get new ones)."""

@@ -54,6 +54,13 @@ from mockserver.errors import MockserverError
     help="Shared state: redis://HOST:PORT/DB[?prefix=P&max_ttl=S] (tokens, limits, data, "
     "scenarios and the journal shared by every process using the same URL and prefix).",
 )
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="On shutdown, write the client conformance report here (JSON, JUnit XML, HTML, Markdown).",
+)
 def serve(
     contracts: tuple[Path, ...],
     host: str,
@@ -64,6 +71,7 @@ def serve(
     workers: int | None,
     threads: int,
     state: str | None,
+    report_dir: Path | None,
 ) -> None:
     """Serve CONTRACTS (default: the bundled travel API) as a mock API."""
     from werkzeug.serving import make_server
@@ -71,7 +79,8 @@ def serve(
     from mockserver.server import MockServer, _QuietHandler
 
     try:
-        if workers is not None and workers > 1 and state is None:
+        # several processes, or a report the master writes: one journal for all of them
+        if workers is not None and (workers > 1 or report_dir) and state is None:
             from mockserver.wsgi import PrivateRedis
 
             state = PrivateRedis().start().url
@@ -87,7 +96,10 @@ def serve(
     except MockserverError as exc:
         raise fail(exc) from None
     if workers is not None:
+        master = os.getpid()
         _serve_workers(server, host, port, workers, threads)
+        if os.getpid() == master:
+            _write_report(server, report_dir)
         return
     try:
         httpd = make_server(host, port, server.app, threaded=True, request_handler=_QuietHandler)
@@ -104,6 +116,19 @@ def serve(
     finally:
         httpd.server_close()
         console.print("mockserver stopped")
+        _write_report(server, report_dir)
+
+
+def _write_report(server: Any, report_dir: Path | None) -> None:
+    if report_dir is None:
+        return
+    from mockserver.conformance.report import write_reports
+
+    try:
+        for path in write_reports(server.report(), report_dir):
+            console.print(f"report: {path}")
+    except OSError as exc:
+        console.print(f"mockserver: cannot write the report to {report_dir}: {exc.strerror}")
 
 
 def _serve_workers(server: Any, host: str, port: int, workers: int, threads: int) -> None:
@@ -152,6 +177,7 @@ def _banner(server: Any, url: str, workers: int = 0) -> None:
         store = type(server.pipeline.store).__name__
         console.print(f"{workers} gunicorn worker(s), state: {store}")
     console.print(f"health: {url}/__mockserver/health   (Ctrl-C to stop)")
+    console.print(f"live page: {url}/__mockserver/")
     if server.admin_token and not server.config.admin.token:
         # generated because the server is reachable beyond loopback
         console.print(f"admin token (send as 'Authorization: Bearer …'): {server.admin_token}")
