@@ -102,7 +102,7 @@ class Progress(Protocol):
 
 
 def verify(
-    contract: str | Path,
+    contract: str | Path | Contract,
     *,
     target: str | None = None,
     options: VerifyOptions | None = None,
@@ -112,7 +112,7 @@ def verify(
     ``contract`` in-process; return the ``server`` report. Raises ``ContractError`` or
     ``VerifyError`` when the run cannot start."""
     opts = options or VerifyOptions()
-    loaded = load_contract(contract)
+    loaded = contract if isinstance(contract, Contract) else load_contract(contract)
     started = time.monotonic()
     http: _Http
     if target is None:

@@ -114,6 +114,7 @@ def verify(
         raise click.UsageError("give exactly one of --target URL or --mock")
     try:
         from mockserver.conformance.report import write_reports
+        from mockserver.contract.loader import load_contract
         from mockserver.verify import PHASES, VerifyOptions
         from mockserver.verify import verify as run_verify
     except ImportError as exc:  # schemathesis is an optional dependency
@@ -136,11 +137,12 @@ def verify(
         phases=chosen,
         workers=workers,
     )
-    where = target or "the mock (in-process)"
-    console.print(f"verifying [bold]{escape(where)}[/bold] against {escape(str(contract))}")
     try:
+        loaded = load_contract(contract)
+        where = target or "the mock (in-process)"
+        console.print(f"verifying [bold]{escape(where)}[/bold] against {escape(str(contract))}")
         with _RichProgress() as progress:
-            report = run_verify(contract, target=target, options=options, progress=progress)
+            report = run_verify(loaded, target=target, options=options, progress=progress)
     except MockserverError as exc:
         raise fail(exc) from None
     _print_summary(report)
