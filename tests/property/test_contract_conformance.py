@@ -33,7 +33,7 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 10
 
 BUNDLED = sorted(
     p
