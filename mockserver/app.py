@@ -28,17 +28,50 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
+# werkzeug derives the host URL (IRI decoding) and parses the query anew for every request;
+# clients repeat the same few of each, so the results are kept (bounded) by their inputs.
+_MEMO_SIZE = 4096
+_MEMO_QUERY_BYTES = 2048
+_root_urls: dict[tuple[str, str | None, str | None, str | None], str] = {}
+_queries: dict[bytes, tuple[tuple[str, str], ...]] = {}
+
+
+def _root_url(request: Request) -> str:
+    env = request.environ
+    key = (request.scheme, env.get("HTTP_HOST"), env.get("SERVER_NAME"), env.get("SERVER_PORT"))
+    hit = _root_urls.get(key)
+    if hit is None:
+        hit = request.host_url.rstrip("/")
+        if len(_root_urls) >= _MEMO_SIZE:
+            _root_urls.clear()
+        _root_urls[key] = hit
+    return hit
+
+
+def _query(request: Request) -> list[tuple[str, str]]:
+    raw = request.query_string
+    if len(raw) > _MEMO_QUERY_BYTES:
+        return list(request.args.items(multi=True))
+    hit = _queries.get(raw)
+    if hit is None:
+        hit = tuple(request.args.items(multi=True))
+        if len(_queries) >= _MEMO_SIZE:
+            _queries.clear()
+        _queries[raw] = hit
+    return list(hit)
+
+
 def to_mock_request(request: Request, max_body: int) -> MockRequest:
     """Convert a werkzeug request (reads at most ``max_body + 1`` bytes of body)."""
     body = request.stream.read(max_body + 1) if request.content_length != 0 else b""
     return MockRequest(
         method=request.method,
         path=request.path,
-        query=list(request.args.items(multi=True)),
+        query=_query(request),
         headers=Headers(request.headers.items()),
         body=body,
         remote_addr=request.remote_addr or "",
-        root_url=request.host_url.rstrip("/"),
+        root_url=_root_url(request),
         raw_query=request.query_string.decode("latin-1"),
     )
 
