@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +50,9 @@ _INDEX = "\x00index"
 _SWEEP_CURSOR = "\x00sweep"
 _VERSION = "\x00version"
 _NO_VERSION = "\x00unset"  # never a value of the version key: the first scope loads
+_UNKNOWN = object()
+# After a failed subscription, try again at most this often (seconds).
+_RESUBSCRIBE_EVERY = 1.0
 # How long a cached read may serve at most, so a key that expires by TTL (no write, so
 # no new version) is not seen long after.
 _CACHE_SECONDS = 1.0
@@ -56,8 +60,9 @@ _CACHE_SECONDS = 1.0
 # Every write also bumps the store's version (the last KEY): readers compare it once per
 # request to know whether what they read before is still what Redis holds.
 _BUMP = """
-redis.call('INCR', KEYS[#KEYS])
+local version = redis.call('INCR', KEYS[#KEYS])
 redis.call('PEXPIRE', KEYS[#KEYS], ARGV[#ARGV])
+redis.call('PUBLISH', KEYS[#KEYS], version)
 """
 
 # KEYS[1] key, KEYS[2] index, KEYS[3] version;
@@ -236,8 +241,9 @@ class RedisStore:
         self._clear = client.register_script(_CLEAR)
         self._sweep = client.register_script(_SWEEP)
         # Request-scoped read cache (see ``request_scope``): one dict per store version.
-        self._current: tuple[str | None, dict[Any, tuple[Any, float]]] = (_NO_VERSION, {})
+        self._current: tuple[Any, dict[Any, tuple[Any, float]]] = (_NO_VERSION, {})
         self._local = threading.local()
+        self._listener = _VersionListener(self)
 
     @classmethod
     def connect(cls, url: str, *, check: bool = True) -> RedisStore:
@@ -311,14 +317,18 @@ class RedisStore:
 
         A request reads the same few keys every time (the scenario version, the token,
         its family's revocation, the token generation, a dataset's changes); each was a
-        round trip to Redis. On entry one ``GET`` of the store's version (every write
-        anywhere bumps it) says whether what this process read before still holds; if
-        so those reads come from memory. A write in the scope turns the cache off for the
-        rest of it. Atomic operations always go to Redis. Entries also age out after a
-        second, so a key that expires by its TTL is not seen for longer than that.
+        round trip to Redis. Every write anywhere bumps the store's version and publishes
+        it; each process listens (``_VersionListener``), so on entry a look at its socket,
+        no round trip, says whether what this process read before still holds; if so
+        those reads come from memory. (Without a live subscription: one ``GET``.) A
+        write in the scope turns the cache off for the rest of it. Atomic operations
+        always go to Redis. Entries also age out after a second, so a key that expires by
+        its TTL is not seen for longer than that.
         Outside a scope (admin calls) every read goes to Redis.
         """
-        version: Any = self.call(lambda: self.client.get(self._version))
+        version = self._listener.version()
+        if version is _UNKNOWN:
+            version = self.call(lambda: self.client.get(self._version))
         current = self._current
         if current[0] != version:
             current = (version, {})
@@ -330,6 +340,11 @@ class RedisStore:
             yield
         finally:
             self._local.cache = None
+
+    @property
+    def version_channel(self) -> str:
+        """The key holding the store's version, also the channel it is published on."""
+        return self._version
 
     @property
     def version(self) -> Any:
@@ -426,3 +441,68 @@ class RedisStore:
         if not prefix:
             self.call(lambda: self.client.delete(self._index, self._cursor))
         self._wrote()
+
+
+class _VersionListener:
+    """This process's subscription to the store's version channel.
+
+    Every write script bumps the version and publishes it in the same step, so Redis
+    queues the message to every subscriber in the same event-loop turn as it answers the
+    writer. By the time anything that saw the write can reach another process, the
+    message is in that process's socket: draining the socket without blocking (a poll,
+    no round trip) gives the current version. Until the subscription is confirmed and
+    the version read once after it (messages before it are lost), and whenever the
+    connection fails, ``version`` says it does not know and the caller asks Redis.
+    Created lazily and again after a fork: a gunicorn worker must not share its
+    master's socket.
+    """
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._pid = 0
+        self._pubsub: Any = None
+        self._live = False  # subscription confirmed
+        self._known: Any = _UNKNOWN  # the version, when live and synced
+        self._retry_at = 0.0
+
+    def version(self) -> Any:
+        """The current version, or ``_UNKNOWN`` (then ask Redis)."""
+        with self._lock:
+            try:
+                return self._drain()
+            except (redis.RedisError, OSError):
+                self._reset(time.monotonic() + _RESUBSCRIBE_EVERY)
+                return _UNKNOWN
+
+    def _reset(self, retry_at: float) -> None:
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                self._pubsub.close()
+        self._pubsub = None
+        self._live = False
+        self._known = _UNKNOWN
+        self._retry_at = retry_at
+
+    def _drain(self) -> Any:
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._pubsub = None  # the parent's connection is not ours (never closed here)
+            self._live = False
+            self._known = _UNKNOWN
+        if self._pubsub is None:
+            if time.monotonic() < self._retry_at:
+                return _UNKNOWN
+            self._pubsub = self._store.client.pubsub()  # type: ignore[no-untyped-call]
+            self._pubsub.subscribe(self._store.version_channel)
+        while True:
+            message = self._pubsub.get_message(timeout=0)
+            if message is None:
+                break
+            if message["type"] == "subscribe":
+                # (re)subscribed: what was published meanwhile is lost, read it afresh
+                self._live = True
+                self._known = self._store.client.get(self._store.version_channel)
+            elif message["type"] == "message" and self._known is not _UNKNOWN:
+                self._known = message["data"]
+        return self._known if self._live else _UNKNOWN
