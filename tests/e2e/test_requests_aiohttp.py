@@ -87,3 +87,14 @@ def test_httpx_client(notes: MockServer) -> None:
         resp = client.get("/api/notes", params={"api_key": "tutorial-key"})
     assert resp.status_code == 200
     assert isinstance(resp.json(), list)
+
+
+def test_journal_and_report_never_show_the_api_key(notes: MockServer) -> None:
+    requests.get(f"{notes.url}/api/notes", params={"api_key": "tutorial-key"}, timeout=5)
+    requests.get(f"{notes.url}/api/notes", headers={"X-API-Key": "tutorial-key"}, timeout=5)
+    journal = requests.get(f"{notes.url}/__mockserver/journal", timeout=5).text
+    report = requests.get(
+        f"{notes.url}/__mockserver/report", params={"format": "json"}, timeout=5
+    ).text
+    assert "tutorial-key" not in journal
+    assert "tutorial-key" not in report
