@@ -3,9 +3,10 @@
 Exchanges go to a capped Redis stream (``XADD ... MAXLEN capacity``) whose entry ids are
 the journal ids (``<id>-0``), so ``entries(since=ID)`` is one ``XRANGE`` from ``(ID``.
 Per-operation coverage lives in one hash (bounded by operations x statuses x parameters,
-not by traffic). Recording is one Lua script: one round trip per request, atomic, so ids
-are unique and in stream order across workers. Every key gets the store's ``max_ttl``,
-refreshed on each write.
+not by traffic). Recording is one Lua script, atomic, so ids are unique and in stream
+order across workers; it is written without waiting for the answer (``_Sender``), so a
+request pays a socket write for it, not a round trip. Every key gets the store's
+``max_ttl``, refreshed on each write.
 
 Recording is best effort: when Redis is unreachable the exchange is logged and dropped
 (the request itself has already been answered, with 503 where it needed state).
@@ -13,11 +14,16 @@ Recording is best effort: when Redis is unreachable the exchange is logged and d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import threading
 import time
 from collections import Counter
 from typing import Any
+
+import redis
 
 from mockserver.conformance.journal import Exchange, Journal, OperationStats
 from mockserver.failures import Failure, Severity
@@ -89,6 +95,96 @@ def exchange_from_dict(data: dict[str, Any]) -> Exchange:
     )
 
 
+class _Sender:
+    """Journal writes that do not wait for Redis' answer.
+
+    Each record is one ``EVAL`` written to a connection of the journal's own; a thread
+    reads the answers as they come. The request that made the exchange therefore pays
+    for a socket write, not a round trip, and its record is in Redis' input before its
+    answer leaves the mock: a client that then reads the journal through any process
+    finds it. Reads in this process first wait until every record sent has been
+    answered (``wait``). When the connection fails the caller writes synchronously, and
+    a new connection is tried a second later. Per process: after a fork, a new one.
+    """
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+        self._cond = threading.Condition()
+        self._pid = 0
+        self._conn: Any = None
+        self._sent = 0
+        self._done = 0
+        self._retry_at = 0.0
+
+    def send(self, keys: list[str], args: list[Any]) -> bool:
+        """Write one record; False when it could not be sent (write it another way)."""
+        with self._cond:
+            conn = self._connection()
+            if conn is None:
+                return False
+            try:
+                conn.send_command("EVAL", _RECORD, len(keys), *keys, *args)
+            except (redis.RedisError, OSError):
+                self._break(conn)
+                return False
+            self._sent += 1
+            return True
+
+    def wait(self, timeout: float = 2.0) -> None:
+        """Until every record sent so far has been answered (or the connection failed)."""
+        with self._cond:
+            target = self._sent
+            self._cond.wait_for(lambda: self._done >= target or self._conn is None, timeout)
+
+    def _connection(self) -> Any:
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._conn = None  # the parent's: its reader thread does not exist here
+            self._sent = self._done = 0
+        if self._conn is None and time.monotonic() >= self._retry_at:
+            pool = self._store.client.connection_pool
+            kwargs = {**pool.connection_kwargs, "socket_timeout": None}
+            kwargs["health_check_interval"] = 0
+            conn = pool.connection_class(**kwargs)
+            try:
+                conn.connect()
+            except (redis.RedisError, OSError):
+                self._retry_at = time.monotonic() + 1.0
+                return None
+            self._conn = conn
+            threading.Thread(
+                target=self._read, args=(conn,), name="mockserver-journal", daemon=True
+            ).start()
+        return self._conn
+
+    def _break(self, conn: Any) -> None:
+        if self._conn is conn:
+            self._conn = None
+            self._done = self._sent  # what was in flight is lost: nobody waits for it
+            self._retry_at = time.monotonic() + 1.0
+            self._cond.notify_all()
+        with contextlib.suppress(Exception):
+            conn.disconnect()
+
+    def _read(self, conn: Any) -> None:
+        while True:
+            try:
+                conn.read_response()
+            except redis.ResponseError as exc:  # this record failed; the others go on
+                log.warning("journal: exchange not recorded: %s", exc)
+            except (redis.RedisError, OSError, ValueError) as exc:
+                with self._cond:
+                    if self._conn is conn:
+                        log.warning("journal: connection lost: %s", exc)
+                    self._break(conn)
+                return
+            with self._cond:
+                if self._conn is not conn:
+                    return
+                self._done += 1
+                self._cond.notify_all()
+
+
 class RedisJournal(Journal):
     """The ``Journal`` interface over a Redis stream shared by every process."""
 
@@ -102,6 +198,7 @@ class RedisJournal(Journal):
         self._record = store.client.register_script(_RECORD)
         self._ttl_ms = max(1, int(store.max_ttl * 1000))
         self._last_warning = 0.0
+        self._sender = _Sender(store)
 
     def record(self, exchange: Exchange) -> Exchange:
         """Append ``exchange`` (the oldest falls out past the cap); sets its ``id``."""
@@ -116,6 +213,8 @@ class RedisJournal(Journal):
             data["verdict"],
             *exchange.parameters,
         ]
+        if self._sender.send(self._keys, args):
+            return exchange  # its id is given by Redis (see ``entries``)
         try:
             exchange.id = int(self.store.call(lambda: self._record(keys=self._keys, args=args)))
         except StateUnavailable as exc:
@@ -127,6 +226,7 @@ class RedisJournal(Journal):
 
     def entries(self, since: int = 0, limit: int | None = None) -> list[Exchange]:
         """Recorded exchanges with ``id > since``, oldest first (every process's)."""
+        self._sender.wait()
         low = f"({since}-0" if since > 0 else "-"
         client = self.store.client
         found: Any
@@ -145,6 +245,7 @@ class RedisJournal(Journal):
 
     def stats(self) -> dict[str, OperationStats]:
         """Per-operation counters over the whole run, every process's."""
+        self._sender.wait()
         raw: dict[Any, Any] = self.store.call(lambda: self.store.client.hgetall(self._stats_key))
         out: dict[str, OperationStats] = {}
         for field, value in raw.items():
@@ -167,12 +268,15 @@ class RedisJournal(Journal):
     @property
     def unmatched(self) -> int:
         """Requests that matched no operation, every process's."""
+        self._sender.wait()
         value = self.store.call(lambda: self.store.client.hget(self._stats_key, _UNMATCHED))
         return int(value or 0)
 
     def __len__(self) -> int:
+        self._sender.wait()
         return int(self.store.call(lambda: self.store.client.xlen(self._stream)))
 
     def clear(self) -> None:
         """Forget every exchange and counter (ids keep growing, so ``since`` stays valid)."""
+        self._sender.wait()
         self.store.call(lambda: self.store.client.delete(self._stream, self._stats_key))
