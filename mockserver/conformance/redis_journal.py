@@ -96,29 +96,29 @@ def exchange_from_dict(data: dict[str, Any]) -> Exchange:
 
 
 class _Sender:
-    """Journal writes that do not wait for Redis' answer.
+    """Journal writes that do not wait for Redis.
 
-    Each record is one ``EVAL`` written to a connection of the journal's own; a thread
-    reads the answers as they come. The request that made the exchange therefore pays
-    for a socket write, not a round trip, and its record is in Redis' input before its
-    answer leaves the mock: a client that then reads the journal through any process
-    finds it. Reads in this process first wait until every record sent has been
-    answered (``wait``). When the connection fails the caller writes synchronously, and
-    a new connection is tried a second later. Per process: after a fork, a new one.
+    Records go, one ``EVAL`` each, to a connection of the journal's own on which Redis
+    sends no replies (``CLIENT REPLY OFF``): the request that made the exchange pays for
+    a socket write, not a round trip, and no thread has to read answers. Its record is in
+    Redis' input before its answer leaves the mock, so a client that then reads the
+    journal through any process finds it; reads in this process first ask this
+    connection for one reply (``wait``), which Redis sends only after everything written
+    before it. A failed record is not reported back (the stream simply lacks it); when
+    the connection fails the caller writes synchronously and a new connection is tried a
+    second later. Per process: after a fork, a new connection.
     """
 
     def __init__(self, store: RedisStore) -> None:
         self._store = store
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._pid = 0
         self._conn: Any = None
-        self._sent = 0
-        self._done = 0
         self._retry_at = 0.0
 
     def send(self, keys: list[str], args: list[Any]) -> bool:
         """Write one record; False when it could not be sent (write it another way)."""
-        with self._cond:
+        with self._lock:
             conn = self._connection()
             if conn is None:
                 return False
@@ -127,62 +127,44 @@ class _Sender:
             except (redis.RedisError, OSError):
                 self._break(conn)
                 return False
-            self._sent += 1
             return True
 
-    def wait(self, timeout: float = 2.0) -> None:
-        """Until every record sent so far has been answered (or the connection failed)."""
-        with self._cond:
-            target = self._sent
-            self._cond.wait_for(lambda: self._done >= target or self._conn is None, timeout)
+    def wait(self) -> None:
+        """Until Redis has run every record sent so far on this connection."""
+        with self._lock:
+            conn = self._conn
+            if conn is None or self._pid != os.getpid():
+                return
+            try:
+                conn.send_command("CLIENT", "REPLY", "ON")
+                conn.read_response()  # "OK": after every earlier command
+                conn.send_command("CLIENT", "REPLY", "OFF")
+            except (redis.RedisError, OSError):
+                self._break(conn)
 
     def _connection(self) -> Any:
         if self._pid != os.getpid():
             self._pid = os.getpid()
-            self._conn = None  # the parent's: its reader thread does not exist here
-            self._sent = self._done = 0
+            self._conn = None  # the parent's socket is not ours to write on
         if self._conn is None and time.monotonic() >= self._retry_at:
             pool = self._store.client.connection_pool
-            kwargs = {**pool.connection_kwargs, "socket_timeout": None}
-            kwargs["health_check_interval"] = 0
-            conn = pool.connection_class(**kwargs)
+            conn = pool.connection_class(**{**pool.connection_kwargs, "health_check_interval": 0})
             try:
                 conn.connect()
+                conn.send_command("CLIENT", "REPLY", "OFF")
             except (redis.RedisError, OSError):
                 self._retry_at = time.monotonic() + 1.0
+                with contextlib.suppress(Exception):
+                    conn.disconnect()
                 return None
             self._conn = conn
-            threading.Thread(
-                target=self._read, args=(conn,), name="mockserver-journal", daemon=True
-            ).start()
         return self._conn
 
     def _break(self, conn: Any) -> None:
-        if self._conn is conn:
-            self._conn = None
-            self._done = self._sent  # what was in flight is lost: nobody waits for it
-            self._retry_at = time.monotonic() + 1.0
-            self._cond.notify_all()
+        self._conn = None
+        self._retry_at = time.monotonic() + 1.0
         with contextlib.suppress(Exception):
             conn.disconnect()
-
-    def _read(self, conn: Any) -> None:
-        while True:
-            try:
-                conn.read_response()
-            except redis.ResponseError as exc:  # this record failed; the others go on
-                log.warning("journal: exchange not recorded: %s", exc)
-            except (redis.RedisError, OSError, ValueError) as exc:
-                with self._cond:
-                    if self._conn is conn:
-                        log.warning("journal: connection lost: %s", exc)
-                    self._break(conn)
-                return
-            with self._cond:
-                if self._conn is not conn:
-                    return
-                self._done += 1
-                self._cond.notify_all()
 
 
 class RedisJournal(Journal):
