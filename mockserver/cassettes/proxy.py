@@ -129,7 +129,9 @@ class RecordingProxy:
                 decode_content=True,
             )
         except Urllib3Error as exc:
-            log.warning("upstream %s failed: %s %s: %s", self.origin, request.method, target, exc)
+            # The query string may hold credentials (api_key=...): the log gets the path only.
+            shown = target.split("?", 1)[0] + ("?..." if "?" in target else "")
+            log.warning("upstream %s failed: %s %s: %s", self.origin, request.method, shown, exc)
             return problem(502, "Bad Gateway", f"the upstream {self.origin} did not answer: {exc}")
         body = upstream.data or b""
         headers = Headers()

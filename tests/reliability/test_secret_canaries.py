@@ -4,6 +4,7 @@ no report (JSON, JUnit, HTML, Markdown), no journal answer and no line of the lo
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import signal
 import subprocess
@@ -201,3 +202,23 @@ def test_no_canary_in_the_server_log(served: tuple[Path, bytes, bytes]) -> None:
     # the log is captured (banner and report lines); -v logs no request line today
     assert b"mockserver on http://127.0.0.1:" in log and b"report: " in log
     assert leaks(log, MOCK_CANARIES) == []
+
+
+def test_no_canary_in_the_recorder_log_when_the_upstream_fails(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    caplog.set_level(logging.INFO)  # what `mockserver -v record` logs
+    with RecordingServer(dead, tmp_path / "cassettes") as rec:
+        r = requests.get(
+            f"{rec.url}/api/notes",
+            params={"api_key": M["api_key_query"], "access_token": M["bearer"]},
+            headers={"Authorization": f"Bearer {M['bearer']}", "Cookie": f"sid={M['cookie']}"},
+            timeout=10,
+        )
+    assert r.status_code == 502
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+    assert r.json()["title"] == "Bad Gateway"
+    assert "GET /api/notes?..." in caplog.text
+    assert leaks(caplog.text.encode(), MOCK_CANARIES) == []
+    assert list((tmp_path / "cassettes").rglob("*.yaml")) == []
