@@ -3,10 +3,12 @@ nothing on disk is lost or written where it must not be."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -218,3 +220,50 @@ def test_disk_full_while_saving_keeps_the_previous_file(
     # the failed interaction is not lost: the next successful save writes it too
     store.append(path, item(3))
     assert [i.uri[-1] for i in load_cassette(path).interactions] == ["0", "1", "2", "3"]
+
+
+@pytest.mark.parametrize("how", ["closed-before-answer", "half-an-answer"])
+def test_upstream_dies_in_flight(tmp_path: Path, how: str) -> None:
+    """A raw upstream that answers /ok/* and drops the connection mid-exchange on /die."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                with conn:
+                    head = b""
+                    while b"\r\n\r\n" not in head:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        head += chunk
+                    if b" /die" in head.split(b"\r\n", 1)[0]:
+                        if how == "half-an-answer":
+                            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
+                        continue  # closed without the rest
+                    body = b'{"ok": true}'
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        b"Connection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+                    )
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    folder = tmp_path / "cassettes"
+    try:
+        with RecordingServer(f"http://127.0.0.1:{port}", folder) as rec:
+            requests.post(f"{rec.url}/__mockserver/cassette", json={"name": "run"}, timeout=5)
+            for i in range(2):
+                assert requests.get(f"{rec.url}/ok/{i}", timeout=5).status_code == 200
+            r = requests.get(f"{rec.url}/die", timeout=15)
+    finally:
+        listener.close()
+    assert r.status_code in (502, 504), r.text
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+    assert r.json()["status"] == r.status_code
+    assert "Traceback" not in r.text
+    cassette = load_cassette(folder / "run.yaml")
+    assert [i.uri.rsplit("/", 1)[-1] for i in cassette.interactions] == ["0", "1"]
