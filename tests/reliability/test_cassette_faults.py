@@ -267,3 +267,36 @@ def test_upstream_dies_in_flight(tmp_path: Path, how: str) -> None:
     assert "Traceback" not in r.text
     cassette = load_cassette(folder / "run.yaml")
     assert [i.uri.rsplit("/", 1)[-1] for i in cassette.interactions] == ["0", "1"]
+
+
+def test_disk_full_through_the_recorder_is_reported(
+    tmp_path: Path,
+    upstream_app: object,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    folder = tmp_path / "cassettes"
+    with RecordingServer(upstream_app.url, folder) as rec:  # type: ignore[attr-defined]
+        requests.post(f"{rec.url}/__mockserver/cassette", json={"name": "run"}, timeout=5)
+        assert requests.get(f"{rec.url}/ok/0", timeout=5).status_code == 200
+        before = (folder / "run.yaml").read_bytes()
+
+        def enospc(_fd: int) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(store_module.os, "fsync", enospc)
+        r = requests.get(f"{rec.url}/ok/1", timeout=5)
+        monkeypatch.undo()
+    assert r.status_code == 500
+    assert r.headers["Content-Type"].startswith("application/problem+json")
+    assert r.json() == {
+        "type": "about:blank",
+        "title": "Recording proxy error",
+        "status": 500,
+        "detail": "see the recorder's log",
+    }
+    assert "No space left on device" in caplog.text
+    assert (folder / "run.yaml").read_bytes() == before
+    assert [i.uri.rsplit("/", 1)[-1] for i in load_cassette(folder / "run.yaml").interactions] == [
+        "0"
+    ]
