@@ -93,8 +93,11 @@ class Pipeline:
         node = space.deref(schema)
         if index and isinstance(node, dict) and ("example" in node or "examples" in node):
             node = {k: v for k, v in node.items() if k not in ("example", "examples")}
+        # A dataset is collection_size items made at once, per scope: a smaller node budget
+        # keeps seeding a Stripe-sized collection well under a second (past the budget only
+        # required parts are generated, so items still conform).
         return self.responder.synth_value(
-            op, node, request_seed(self.config.seed, "item", op.key, index)
+            op, node, request_seed(self.config.seed, "item", op.key, index), max_nodes=300
         )
 
     def reset(self) -> None:

@@ -163,7 +163,9 @@ class Responder:
             return {}
         return self._synth(op, media.schema, rng)
 
-    def synth_value(self, op: Operation, converted: Any, rng: random.Random) -> Any:
+    def synth_value(
+        self, op: Operation, converted: Any, rng: random.Random, *, max_nodes: int = 2_000
+    ) -> Any:
         """Synthesise from an already converted schema (dataset items)."""
         space = op.schemas
         return synthesize(
@@ -171,6 +173,7 @@ class Responder:
             rng,
             resolve=lambda ref: space.resolve(ref, "response"),
             direction="response",
+            max_nodes=max_nodes,
         )
 
     def _synth(self, op: Operation, schema: Any, rng: random.Random) -> Any:
