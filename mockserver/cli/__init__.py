@@ -34,7 +34,12 @@ def fail(exc: MockserverError) -> InputError:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="mockserver")
-@click.option("-v", "--verbose", is_flag=True, help="Log every request and contract warning.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Log contract warnings (answers that break the contract) and server events.",
+)
 def main(verbose: bool) -> None:
     """Mock servers, recordings and conformance reports from OpenAPI contracts."""
     logging.basicConfig(
