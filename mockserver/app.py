@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask
 from flask import request as flask_request
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
 from mockserver.adminguard import AdminGuard
@@ -94,6 +95,28 @@ def to_wsgi_response(response: MockResponse, method: str) -> Response:
     return out
 
 
+def respond(
+    response: MockResponse, method: str, environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
+    """Start the WSGI answer for ``response``: what ``to_wsgi_response`` sends, byte for
+    byte, without building a werkzeug ``Response`` for the common answers (a body, no
+    ``Location``); the others still go through werkzeug, whose rules (1xx/204/304
+    headers, IRI locations) then apply."""
+    status = response.status
+    if status < 200 or status in (204, 304):
+        return to_wsgi_response(response, method)(environ, start_response)
+    headers = []
+    for name, value in response.headers.items():
+        lname = name.lower()
+        if lname in ("location", "content-location"):
+            return to_wsgi_response(response, method)(environ, start_response)
+        if lname != "content-length":
+            headers.append((name, _safe_header(value)))
+    headers.append(("Content-Length", str(len(response.body))))
+    start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN').upper()}", headers)
+    return [] if method == "HEAD" else [response.body]
+
+
 def _safe_header(value: str) -> str:
     # A value echoed from a request (X-Request-Id, a recorded header) must never split
     # the answer: control characters become spaces.
@@ -132,7 +155,7 @@ class MockDispatcher:
             raise ConnectionAbortedError("fault: connection dropped on purpose")
         if response.delay > 0:
             time.sleep(response.delay)
-        return to_wsgi_response(response, request.method)(environ, start_response)
+        return respond(response, request.method, environ, start_response)
 
 
 def create_app(pipeline: Pipeline, *, bind_host: str = "127.0.0.1") -> Flask:

@@ -7,6 +7,7 @@ by traffic), so reports stay right however long the mock runs.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 import time
@@ -36,6 +37,7 @@ SECRET_QUERY_KEYS = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # every request journals its query: clients repeat them
 def scrub_query(query: str) -> str:
     """``query`` with the values of credential parameters replaced by ``***``."""
     if not query or not any(
