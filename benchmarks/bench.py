@@ -532,7 +532,8 @@ def render(results: dict[str, Any]) -> str:
             f"{_ratio(m['rps'], p['rps'])} | {_ratio(m['rps'], f['rps'])} |"
         )
         lines.append(
-            f"| ... server CPU per request (µs) | {m['cpu_us_per_request']:.0f} | "
+            "| ... server CPU per request, µs (ratios: theirs / ours) | "
+            f"{m['cpu_us_per_request']:.0f} | "
             f"{f['cpu_us_per_request']:.0f} | {p['cpu_us_per_request']:.0f} | "
             f"{_ratio(p['cpu_us_per_request'], m['cpu_us_per_request'])} | "
             f"{_ratio(f['cpu_us_per_request'], m['cpu_us_per_request'])} |"

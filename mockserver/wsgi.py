@@ -6,9 +6,11 @@ Redis. Every worker listens on the port with ``SO_REUSEPORT`` so the kernel spre
 connections over them; without it, keep-alive connections pile onto whichever worker
 accepted first and throughput halves.
 
-Workers are gthread (threads in each worker): measured here against sync workers, which
-close every connection after one answer (no keep-alive), gthread served the validated GET
-faster, and a ``Prefer: delay=`` answer blocks one thread, not the whole worker.
+Workers are gthread (threads in each worker): sync workers close every connection after
+one answer (no keep-alive, so every request pays a new connection, which clients such as
+``requests.Session`` and SDKs never expect), and with threads a ``Prefer: delay=`` answer
+or a slow client blocks one thread, not the whole worker. ``--threads 1`` served the
+validated GET as fast as 4 in the benchmarks (the work is CPU-bound under the GIL).
 
 With N > 1 and no ``--state``, the workers need one shared state: a private redis-server
 (no persistence, a unix socket in a temporary folder, stopped with the mock) is started
