@@ -84,6 +84,11 @@ def serve(
             from mockserver.wsgi import PrivateRedis
 
             state = PrivateRedis().start().url
+        if workers is not None and workers > 1 and state in ("memory", "memory://"):
+            raise InputError(
+                "--workers > 1 needs shared state: with --state memory:// every worker "
+                "would keep its own tokens, counters and data"
+            )
         server = MockServer(
             list(contracts) or None,
             config=config_file,

@@ -213,3 +213,9 @@ def test_workers_without_redis_server_refuse_with_a_reason(tmp_path: Path) -> No
     out = served.output()
     assert "--workers > 1 needs shared state" in out
     assert "--state redis://" in out
+
+
+def test_workers_refuse_in_process_state() -> None:
+    served = Serve("--workers", "2", "--state", "memory://")
+    assert served.proc.wait(timeout=30) == 2
+    assert "--workers > 1 needs shared state" in served.output()
