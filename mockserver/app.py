@@ -77,6 +77,57 @@ def to_mock_request(request: Request, max_body: int) -> MockRequest:
     )
 
 
+def _no_body(environ: dict[str, Any]) -> bool:
+    # No Transfer-Encoding and no (or a zero) Content-Length: HTTP/1.1 says no body.
+    length = environ.get("CONTENT_LENGTH")
+    return "HTTP_TRANSFER_ENCODING" not in environ and (not length or length == "0")
+
+
+def request_from_environ(environ: dict[str, Any], max_body: int) -> MockRequest:
+    """The ``MockRequest`` for a WSGI environ: what ``to_mock_request`` gives, byte for
+    byte, without building a werkzeug request for the common case of a request without a
+    body (most of a mock's traffic: reads). Requests with a body take werkzeug's path,
+    which knows chunked bodies and broken lengths."""
+    if not _no_body(environ):
+        return to_mock_request(Request(environ, populate_request=False), max_body)
+    raw = environ.get("QUERY_STRING", "")
+    query = _queries.get(raw.encode("latin1")) if len(raw) <= _MEMO_QUERY_BYTES else None
+    key = (
+        environ.get("wsgi.url_scheme", "http"),
+        environ.get("HTTP_HOST"),
+        environ.get("SERVER_NAME"),
+        environ.get("SERVER_PORT"),
+    )
+    root = _root_urls.get(key)
+    if query is None or root is None:  # a first sight: werkzeug decides, then memoised
+        return to_mock_request(Request(environ, populate_request=False), max_body)
+    headers = []
+    # as werkzeug's EnvironHeaders lists them
+    for name, value in environ.items():
+        if name.startswith("HTTP_"):
+            if name not in _BODY_HEADERS_AS_HTTP:
+                headers.append((name[5:].replace("_", "-").title(), value))
+        elif name in _BODY_HEADERS and value:
+            headers.append((name.replace("_", "-").title(), value))
+    path = environ.get("PATH_INFO") or ""
+    if not path.isascii():
+        path = path.encode("latin1").decode(errors="replace")
+    return MockRequest(
+        method=environ.get("REQUEST_METHOD", "GET").upper(),
+        path="/" + path.lstrip("/"),
+        query=list(query),
+        headers=Headers(headers),
+        body=b"",
+        remote_addr=environ.get("REMOTE_ADDR") or "",
+        root_url=root,
+        raw_query=raw,
+    )
+
+
+_BODY_HEADERS = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
+_BODY_HEADERS_AS_HTTP = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
+
+
 def to_wsgi_response(response: MockResponse, method: str) -> Response:
     """Convert a ``MockResponse``; HEAD answers carry headers only."""
     out = Response(
@@ -136,11 +187,11 @@ class MockDispatcher:
         path = environ.get("PATH_INFO", "")
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             return self.flask_app(environ, start_response)
-        request = Request(environ)
+        method = environ.get("REQUEST_METHOD", "GET").upper()
         try:
-            mock_request = to_mock_request(request, self.pipeline.config.max_body_bytes)
+            mock_request = request_from_environ(environ, self.pipeline.config.max_body_bytes)
         except Exception:
-            log.warning("could not read request %s %s", request.method, path, exc_info=True)
+            log.warning("could not read request %s %s", method, path, exc_info=True)
             response = problem(400, "Bad Request", "the request could not be read")
         else:
             response = self.pipeline.handle(mock_request)
@@ -155,7 +206,7 @@ class MockDispatcher:
             raise ConnectionAbortedError("fault: connection dropped on purpose")
         if response.delay > 0:
             time.sleep(response.delay)
-        return respond(response, request.method, environ, start_response)
+        return respond(response, method, environ, start_response)
 
 
 def create_app(pipeline: Pipeline, *, bind_host: str = "127.0.0.1") -> Flask:

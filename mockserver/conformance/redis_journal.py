@@ -98,9 +98,10 @@ def exchange_from_dict(data: dict[str, Any]) -> Exchange:
 class _Sender:
     """Journal writes that do not wait for Redis.
 
-    Records go, one ``EVAL`` each, to a connection of the journal's own on which Redis
-    sends no replies (``CLIENT REPLY OFF``): the request that made the exchange pays for
-    a socket write, not a round trip, and no thread has to read answers. Its record is in
+    Records go, one ``EVALSHA`` each (the script is loaded when the connection is made),
+    to a connection of the journal's own on which Redis sends no replies (``CLIENT REPLY
+    OFF``): the request that made the exchange pays for a socket write, not a round trip,
+    and no thread has to read answers. Its record is in
     Redis' input before its answer leaves the mock, so a client that then reads the
     journal through any process finds it; reads in this process first ask this
     connection for one reply (``wait``), which Redis sends only after everything written
@@ -115,6 +116,7 @@ class _Sender:
         self._pid = 0
         self._conn: Any = None
         self._retry_at = 0.0
+        self._sha = ""
 
     def send(self, keys: list[str], args: list[Any]) -> bool:
         """Write one record; False when it could not be sent (write it another way)."""
@@ -123,7 +125,7 @@ class _Sender:
             if conn is None:
                 return False
             try:
-                conn.send_command("EVAL", _RECORD, len(keys), *keys, *args)
+                conn.send_command("EVALSHA", self._sha, len(keys), *keys, *args)
             except (redis.RedisError, OSError):
                 self._break(conn)
                 return False
@@ -138,6 +140,12 @@ class _Sender:
             try:
                 conn.send_command("CLIENT", "REPLY", "ON")
                 conn.read_response()  # "OK": after every earlier command
+                conn.send_command("SCRIPT", "EXISTS", self._sha)
+                if not conn.read_response()[0]:
+                    # SCRIPT FLUSH meanwhile: records sent since then failed unseen
+                    log.warning("journal: Redis lost the record script; loading it again")
+                    conn.send_command("SCRIPT", "LOAD", _RECORD)
+                    conn.read_response()
                 conn.send_command("CLIENT", "REPLY", "OFF")
             except (redis.RedisError, OSError):
                 self._break(conn)
@@ -151,6 +159,11 @@ class _Sender:
             conn = pool.connection_class(**{**pool.connection_kwargs, "health_check_interval": 0})
             try:
                 conn.connect()
+                # EVALSHA, not EVAL: the script's text is neither sent nor hashed by Redis
+                # for every record. Loaded here, while replies still come, so a failure
+                # to load shows.
+                conn.send_command("SCRIPT", "LOAD", _RECORD)
+                self._sha = str(conn.read_response())
                 conn.send_command("CLIENT", "REPLY", "OFF")
             except (redis.RedisError, OSError):
                 self._retry_at = time.monotonic() + 1.0
