@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
 
 from mockserver.conformance.journal import Exchange, Journal
 from mockserver.conformance.redis_journal import RedisJournal, exchange_from_dict, shared_journal
@@ -12,6 +16,8 @@ from mockserver.state.redis import RedisStore
 from tests.fixtures.redis_server import redis_url
 
 __all__ = ["redis_url"]
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def exchange(op: str | None, status: int = 200, **kw: object) -> Exchange:
@@ -84,8 +90,80 @@ def test_shared_journal_only_for_redis(redis_url: str) -> None:
     assert isinstance(journal, Journal)
 
 
-def test_records_written_synchronously_when_the_sender_cannot(redis_url: str) -> None:
+def test_records_written_synchronously_when_batching_cannot(redis_url: str) -> None:
     journal = RedisJournal(store(redis_url), capacity=5)
-    journal._sender.send = lambda keys, args: False  # type: ignore[method-assign]
+    journal._writer.add = lambda args: False  # type: ignore[method-assign]
     assert journal.record(exchange("GET /x")).id == 1
     assert [e.id for e in journal.entries()] == [1]
+
+
+def slow_journal(s: RedisStore, **kw: object) -> RedisJournal:
+    """A journal whose thread would send only once a minute: reads must ask for it."""
+    journal = RedisJournal(s, 100)
+    journal._writer.interval = 60.0
+    for name, value in kw.items():
+        setattr(journal._writer, name, value)
+    return journal
+
+
+def test_a_read_from_another_process_sees_every_buffered_exchange(redis_url: str) -> None:
+    s = store(redis_url)
+    writer = slow_journal(s)
+    other = RedisStore.connect(f"{redis_url}?prefix={s.prefix}")
+    for _ in range(7):
+        writer.record(exchange("GET /x", parameters=["query:a"]))
+    raw = other.client.xlen(s.prefix + "journal:stream")
+    assert raw == 0  # still buffered: nothing was written per request
+    reader = RedisJournal(other, 100)  # another connection, as another process has
+    assert [e.id for e in reader.entries()] == [1, 2, 3, 4, 5, 6, 7]
+    assert reader.stats()["GET /x"].calls == 7
+    assert reader.stats()["GET /x"].parameters == {"query:a"}
+
+
+def test_a_full_buffer_is_sent_by_the_request_that_filled_it(redis_url: str) -> None:
+    s = store(redis_url)
+    journal = slow_journal(s, max_batch=4)
+    for _ in range(9):
+        journal.record(exchange("GET /x"))
+    assert s.client.xlen(s.prefix + "journal:stream") == 8  # two batches of 4 went
+
+
+def test_a_process_that_exits_flushes_what_it_buffered(redis_url: str) -> None:
+    s = store(redis_url)
+    code = (
+        "from mockserver.state.redis import RedisStore\n"
+        "from mockserver.conformance.redis_journal import RedisJournal\n"
+        "from tests.unit.state.test_redis_journal import exchange\n"
+        f"j = RedisJournal(RedisStore.connect({f'{redis_url}?prefix={s.prefix}'!r}), 100)\n"
+        "j._writer.interval = 60.0\n"
+        "for _ in range(3): j.record(exchange('GET /x'))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=30, cwd=ROOT)
+    assert s.client.xlen(s.prefix + "journal:stream") == 3
+
+
+def test_a_flushed_script_is_loaded_again(redis_url: str) -> None:
+    s = store(redis_url)
+    journal = slow_journal(s)
+    journal.record(exchange("GET /x"))
+    assert len(journal) == 1
+    s.client.script_flush()
+    journal.record(exchange("GET /x"))  # sent by EVALSHA to a Redis without the script
+    len(journal)  # the read notices and loads it again
+    journal.record(exchange("GET /x"))
+    assert [e.path for e in journal.entries()][-1] == "/x"
+    assert len(journal) == 2
+
+
+def test_a_reader_does_not_wait_long_for_a_process_that_cannot_flush(redis_url: str) -> None:
+    s = store(redis_url)
+    journal = slow_journal(s)
+    journal.record(exchange("GET /x"))
+    # a subscriber that never answers, as a stuck process would be
+    mute = s.client.pubsub()
+    mute.subscribe(s.prefix + "journal:flush")
+    started = time.monotonic()
+    journal._barrier(timeout=0.5)
+    assert time.monotonic() - started < 3
+    mute.close()
+    assert len(journal) == 1
