@@ -197,16 +197,33 @@ class MockDispatcher:
             response = self.pipeline.handle(mock_request)
         if response.drop_connection:
             sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
-            if sock is not None:
-                import socket
+            if sock is None:
+                # A server that keeps its sockets to itself (granian): promise a body and
+                # fail while sending it, so the server closes the connection mid-answer.
+                start_response("200 OK", [("Content-Length", "1")])
+                return _DroppedBody()
+            import socket
 
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
             raise ConnectionAbortedError("fault: connection dropped on purpose")
         if response.delay > 0:
             time.sleep(response.delay)
         return respond(response, method, environ, start_response)
+
+
+class _DroppedBody:
+    """A response body that fails before its first byte (see ``drop_connection``)."""
+
+    def __iter__(self) -> _DroppedBody:
+        return self
+
+    def __next__(self) -> bytes:
+        raise ConnectionAbortedError("fault: connection dropped on purpose")
+
+    def close(self) -> None:
+        pass
 
 
 def create_app(pipeline: Pipeline, *, bind_host: str = "127.0.0.1") -> Flask:

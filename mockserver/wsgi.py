@@ -1,16 +1,21 @@
-"""Many workers: the mock under gunicorn, and a private redis-server when none is given.
+"""Many workers: the mock under gunicorn or granian, and a private redis-server when none
+is given.
 
-``mockserver serve --workers N`` builds one ``MockServer`` in the gunicorn master
-(contracts loaded once, ``preload_app``), then forks N workers that share its state through
-Redis. Every worker listens on the port with ``SO_REUSEPORT`` so the kernel spreads new
-connections over them; without it, keep-alive connections pile onto whichever worker
-accepted first and throughput halves.
+``mockserver serve --workers N`` builds one ``MockServer`` in the master process
+(contracts loaded once), then forks N workers that share its state through Redis.
 
-Workers are gthread (threads in each worker): sync workers close every connection after
-one answer (no keep-alive, so every request pays a new connection, which clients such as
-``requests.Session`` and SDKs never expect), and with threads a ``Prefer: delay=`` answer
-or a slow client blocks one thread, not the whole worker. ``--threads 1`` served the
-validated GET as fast as 4 in the benchmarks (the work is CPU-bound under the GIL).
+gunicorn (the default): every worker listens on the port with ``SO_REUSEPORT`` so the
+kernel spreads new connections over them; without it, keep-alive connections pile onto
+whichever worker accepted first and throughput halves. Workers are gthread (threads in
+each worker): sync workers close every connection after one answer (no keep-alive, so
+every request pays a new connection, which clients such as ``requests.Session`` and SDKs
+never expect), and with threads a ``Prefer: delay=`` answer or a slow client blocks one
+thread, not the whole worker. ``--threads 1`` served the validated GET as fast as 4 in the
+benchmarks (the work is CPU-bound under the GIL).
+
+granian (``--server granian``): HTTP parsing, keep-alive and writes in Rust; the workers
+accept on one shared socket. Its HTTP layer costs about a fifth of gunicorn's CPU per
+request, which is most of what a cached mock answer costs (see the README's benchmarks).
 
 With N > 1 and no ``--state``, the workers need one shared state: a private redis-server
 (no persistence, a unix socket in a temporary folder, stopped with the mock) is started
@@ -92,15 +97,95 @@ def gunicorn_options(
     return options
 
 
-def run(app: WSGIApp, options: dict[str, Any]) -> None:
-    """Run gunicorn in the foreground until SIGINT/SIGTERM."""
+def _freeze() -> None:
     # What is loaded by now (contracts, cassettes: 10,000 recorded interactions are a big
     # heap) lives as long as the process. Frozen, the cyclic GC no longer walks it on every
     # full collection, so a request costs the same however much was loaded, and the
     # workers' copies stay shared with the master instead of being written by the GC.
     gc.collect()
     gc.freeze()
+
+
+def run(app: WSGIApp, options: dict[str, Any]) -> None:
+    """Run gunicorn in the foreground until SIGINT/SIGTERM."""
+    _freeze()
     MockserverApplication(app, options).run()
+
+
+SERVERS = ("gunicorn", "granian")
+
+
+def serve_forever(
+    app: WSGIApp,
+    server: str,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int = DEFAULT_THREADS,
+    *,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve ``app`` with N worker processes under ``server`` (one of ``SERVERS``) in the
+    foreground until SIGINT/SIGTERM; ``serve --workers`` and the benchmarks' bare Flask
+    app both run through here, so they run under the same settings."""
+    if server == "granian":
+        run_granian(app, host, port, workers, threads, on_ready=on_ready)
+    else:
+        run(app, gunicorn_options(host, port, workers, threads, on_ready=on_ready))
+
+
+def run_granian(
+    app: WSGIApp,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int = DEFAULT_THREADS,
+    *,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Run ``app`` under granian (HTTP in Rust, WSGI workers forked from this process)
+    until SIGINT/SIGTERM.
+
+    The HTTP layer costs a fifth of gunicorn's CPU per request (parsing, the event loop
+    and the writes happen outside Python; see the README's benchmarks). The workers are
+    forks of this process (``fork`` start method), so the app built here, contracts
+    loaded, is theirs, as with gunicorn's ``preload_app``; they accept on one socket the
+    master bound. A worker that dies is started again.
+    """
+    import multiprocessing
+
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
+
+    if multiprocessing.get_start_method(allow_none=True) not in (None, "fork"):
+        raise ServerError("--server granian needs the 'fork' start method (Linux, macOS)")
+    multiprocessing.set_start_method("fork", force=True)
+    # granian starts every WSGI environ from a copy of os.environ. A variable named like a
+    # request header (HTTP_PROXY: "httpoxy") would then read as one the client sent.
+    for name in [n for n in os.environ if n.startswith("HTTP_")]:
+        del os.environ[name]
+    _freeze()
+    server = Granian(
+        "mockserver",  # a label: the app is handed over by target_loader, not imported
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        workers=workers,
+        blocking_threads=threads,
+        http=HTTPModes.http1,
+        websockets=False,
+        # a client that stops sending its headers frees the connection after 30 s
+        http1_settings=HTTP1Settings(header_read_timeout=30_000, keep_alive=True),
+        log_level=LogLevels.warning,
+        respawn_failed_workers=True,
+        respawn_interval=0.5,
+        workers_kill_timeout=5,
+    )
+    if on_ready is not None:
+        on_ready()
+    server.serve(target_loader=lambda *_: app, wrap_loader=False)
 
 
 class PrivateRedis:

@@ -179,17 +179,18 @@ def test_redis_lost_while_running_fails_closed_with_503() -> None:
         served.stop()
 
 
-def test_workers_share_a_private_redis_and_stop_it() -> None:
+@pytest.mark.parametrize("server", ["gunicorn", "granian"])
+def test_workers_share_a_private_redis_and_stop_it(server: str) -> None:
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     tmp = Path(tempfile.gettempdir())
     before = set(tmp.glob("mockserver-redis-*"))
-    served = Serve("--workers", "2", "--threads", "2").wait()
+    served = Serve("--workers", "2", "--threads", "2", "--server", server).wait()
     try:
         ours = set(tmp.glob("mockserver-redis-*")) - before
         assert len(ours) == 1  # the private redis-server's folder (its unix socket)
         access = token(served.url)
-        # new connections each time: SO_REUSEPORT spreads them over both workers
+        # new connections each time, spread over both workers
         codes = [locations(served.url, access).status_code for _ in range(30)]
         assert codes == [200] * 30
         journal = requests.get(served.url + "/__mockserver/journal", timeout=5).json()
@@ -197,7 +198,7 @@ def test_workers_share_a_private_redis_and_stop_it() -> None:
     finally:
         assert served.stop() == 0
     out = served.output()
-    assert "2 gunicorn worker(s), state: RedisStore" in out
+    assert f"2 {server} worker(s), state: RedisStore" in out
     assert "mockserver stopped" in out
     (folder,) = ours
     assert not folder.exists()
@@ -219,3 +220,27 @@ def test_workers_refuse_in_process_state() -> None:
     served = Serve("--workers", "2", "--state", "memory://")
     assert served.proc.wait(timeout=30) == 2
     assert "--workers > 1 needs shared state" in served.output()
+
+
+def test_granian_workers_drop_on_purpose_and_ignore_header_like_variables() -> None:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    # granian builds each WSGI environ from os.environ: a variable named like a header
+    # must not read as one the client sent (here it would drop every request)
+    served = Serve(
+        "--workers", "2", "--threads", "1", "--server", "granian",
+        env={"HTTP_PREFER": "fault=drop"},
+    ).wait()  # fmt: skip
+    try:
+        access = token(served.url)
+        assert locations(served.url, access).status_code == 200
+        with pytest.raises(requests.exceptions.RequestException):
+            requests.get(
+                served.url + LOCATIONS,
+                params=QUERY,
+                headers={"Authorization": f"Bearer {access}", "Prefer": "fault=drop"},
+                timeout=5,
+            )
+        assert locations(served.url, access).status_code == 200
+    finally:
+        assert served.stop() == 0

@@ -172,13 +172,17 @@ def wait_health(url: str, proc: subprocess.Popen[str], limit: float = 30) -> Non
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds worker PIDs through /proc")
-def test_worker_killed_with_sigkill_is_replaced_and_tokens_hold(redis_server: Redis) -> None:
+@pytest.mark.parametrize("server", ["gunicorn", "granian"])
+def test_worker_killed_with_sigkill_is_replaced_and_tokens_hold(
+    redis_server: Redis, server: str
+) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "mockserver", "serve", "--port", str(port),
-            "--workers", "2", "--threads", "2", "--state", redis_server.url + "?prefix=kill9:",
+            "--workers", "2", "--threads", "2", "--server", server,
+            "--state", f"{redis_server.url}?prefix=kill9-{server}:",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
