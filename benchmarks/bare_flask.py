@@ -1,6 +1,7 @@
-"""The baseline: a bare Flask app answering fixed bytes, under mockserver's gunicorn settings.
+"""The baseline: a bare Flask app answering fixed bytes, under mockserver's server settings.
 
-``python benchmarks/bare_flask.py --port P --workers W --threads T --bodies FILE``: FILE is
+``python benchmarks/bare_flask.py --port P --workers W --threads T --bodies FILE
+[--server gunicorn|granian]``: FILE is
 a JSON object ``{"METHOD /path": {"status": 200, "content_type": "...", "body": "..."}}``
 (the harness fills it with mockserver's own answers, so both send the same bytes). Any
 other request is 404. No validation, no state: the ceiling a Python mock can reach.
@@ -13,7 +14,7 @@ import json
 
 from flask import Flask, Response, request
 
-from mockserver.wsgi import gunicorn_options, run
+from mockserver.wsgi import SERVERS, serve_forever
 
 
 def create_app(bodies: dict[str, dict[str, object]]) -> Flask:
@@ -44,10 +45,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--bodies", required=True)
+    parser.add_argument("--server", choices=SERVERS, default="gunicorn")
     args = parser.parse_args()
     with open(args.bodies, encoding="utf-8") as f:
         bodies = json.load(f)
-    run(create_app(bodies), gunicorn_options(args.host, args.port, args.workers, args.threads))
+    serve_forever(create_app(bodies), args.server, args.host, args.port, args.workers, args.threads)
 
 
 if __name__ == "__main__":

@@ -256,19 +256,25 @@ def median_load(loads: list[Load]) -> dict[str, Any]:
 
 
 def mock_server(
-    contract: Path, workers: int, threads: int, extra: list[str] | None = None
+    contract: Path,
+    workers: int,
+    threads: int,
+    extra: list[str] | None = None,
+    server: str = "gunicorn",
 ) -> Server:
     port = free_port()
     argv = [sys.executable, "-m", "mockserver", "serve", str(contract), "--port", str(port)]
-    argv += ["--workers", str(workers), "--threads", str(threads), *(extra or [])]
-    return Server("mockserver", argv, port, env={"COLUMNS": "120"})
+    argv += ["--workers", str(workers), "--threads", str(threads), "--server", server]
+    name = "mockserver" if server == "gunicorn" else f"mockserver-{server}"
+    return Server(name, [*argv, *(extra or [])], port, env={"COLUMNS": "120"})
 
 
-def flask_server(bodies: Path, workers: int, threads: int) -> Server:
+def flask_server(bodies: Path, workers: int, threads: int, server: str = "gunicorn") -> Server:
     port = free_port()
     argv = [sys.executable, str(HERE / "bare_flask.py"), "--port", str(port)]
     argv += ["--workers", str(workers), "--threads", str(threads), "--bodies", str(bodies)]
-    return Server("flask", argv, port)
+    argv += ["--server", server]
+    return Server("flask" if server == "gunicorn" else f"flask-{server}", argv, port)
 
 
 def prism_server(contract: Path) -> Server:
@@ -302,14 +308,19 @@ def running(servers: list[Server], logdir: Path) -> Iterator[None]:
 
 
 def throughput(args: argparse.Namespace, logdir: Path, results: dict[str, Any]) -> None:
-    mock = mock_server(TRAVEL, args.workers, args.threads)
-    with running([mock], logdir):
-        mock.wait("/__mockserver/health")
-        token = token_for(mock.url)
-        auth = {"Authorization": f"Bearer {token}"}
-        got = requests.get(f"{mock.url}{GET_PATH}?{GET_QUERY}", headers=auth, timeout=10)
+    """The validated GET and token issuance: mockserver and the bare Flask app under each
+    of ``args.servers`` (the same settings for both), and Prism, up together and loaded
+    in turn."""
+    mocks = [mock_server(TRAVEL, args.workers, args.threads, server=k) for k in args.servers]
+    with running(mocks, logdir):
+        for mock in mocks:
+            mock.wait("/__mockserver/health")
+        first = mocks[0]
+        auths = {m.name: {"Authorization": f"Bearer {token_for(m.url)}"} for m in mocks}
+        auth = auths[first.name]
+        got = requests.get(f"{first.url}{GET_PATH}?{GET_QUERY}", headers=auth, timeout=10)
         issued = requests.post(
-            mock.url + TOKEN_PATH,
+            first.url + TOKEN_PATH,
             data=TOKEN_FORM,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             timeout=10,
@@ -329,31 +340,37 @@ def throughput(args: argparse.Namespace, logdir: Path, results: dict[str, Any]) 
         }
         bodies_file = logdir / "bodies.json"
         bodies_file.write_text(json.dumps(bodies))
-        flask = flask_server(bodies_file, args.workers, args.threads)
+        flasks = [flask_server(bodies_file, args.workers, args.threads, k) for k in args.servers]
         prism = prism_server(TRAVEL)
-        with running([flask, prism], logdir):
-            flask.wait(f"{GET_PATH}?{GET_QUERY}")
+        with running([*flasks, prism], logdir):
+            for flask in flasks:
+                flask.wait(f"{GET_PATH}?{GET_QUERY}")
             prism.wait(f"{GET_PATH}?{GET_QUERY}", auth)
-            servers = [mock, flask, prism]
-            scenarios: list[tuple[str, dict[str, str], str | None, str]] = [
-                ("get", auth, None, f"{GET_PATH}?{GET_QUERY}"),
-                ("token", {}, TOKEN_FORM, TOKEN_PATH),
+            servers = [*mocks, *flasks, prism]
+            scenarios: list[tuple[str, str | None, str]] = [
+                ("get", None, f"{GET_PATH}?{GET_QUERY}"),
+                ("token", TOKEN_FORM, TOKEN_PATH),
             ]
             rss: list[float] = []
-            for name, headers, form, path in scenarios:
+            for name, form, path in scenarios:
+
+                def headers(s: Server, name: str = name) -> dict[str, str]:
+                    # each mock's own token; Prism checks only that one is there
+                    return auths.get(s.name, auth) if name == "get" else {}
+
                 loads: dict[str, list[Load]] = {s.name: [] for s in servers}
                 for _ in range(args.warmup_rounds):
                     for s in servers:
-                        wrk(s.url + path, 2, args.connections, headers, form)
+                        wrk(s.url + path, 2, args.connections, headers(s), form)
                 for _ in range(args.rounds):
                     for s in servers:
                         loads[s.name].append(
                             measured(
-                                s, s.url + path, args.duration, args.connections, headers, form
+                                s, s.url + path, args.duration, args.connections, headers(s), form
                             )
                         )
-                        if s is mock and args.workers == 1:
-                            rss.append(worker_rss(mock))
+                        if s is first and args.workers == 1:
+                            rss.append(worker_rss(first))
                 results["throughput"][name] = {k: median_load(v) for k, v in loads.items()}
                 print(f"{name}: " + json.dumps(results["throughput"][name]), flush=True)
             if rss:
@@ -522,22 +539,28 @@ def render(results: dict[str, Any]) -> str:
         "get": "validated, authenticated, paginated GET (req/s)",
         "token": "token issuance, client_credentials (req/s)",
     }
+    kinds = st.get("servers", ["gunicorn"])
     for key, title in titles.items():
         row = t.get(key)
         if not row:
             continue
-        m, f, p = row["mockserver"], row["flask"], row["prism"]
-        lines.append(
-            f"| {title} | {_cell(m)} | {_cell(f)} | {_cell(p)} | "
-            f"{_ratio(m['rps'], p['rps'])} | {_ratio(m['rps'], f['rps'])} |"
-        )
-        lines.append(
-            "| ... server CPU per request, µs (ratios: theirs / ours) | "
-            f"{m['cpu_us_per_request']:.0f} | "
-            f"{f['cpu_us_per_request']:.0f} | {p['cpu_us_per_request']:.0f} | "
-            f"{_ratio(p['cpu_us_per_request'], m['cpu_us_per_request'])} | "
-            f"{_ratio(f['cpu_us_per_request'], m['cpu_us_per_request'])} |"
-        )
+        p = row["prism"]
+        for kind in kinds:
+            suffix = "" if kind == "gunicorn" else f"-{kind}"
+            m, f = row.get("mockserver" + suffix), row.get("flask" + suffix)
+            if not m or not f:
+                continue
+            lines.append(
+                f"| {title}, {kind} | {_cell(m)} | {_cell(f)} | {_cell(p)} | "
+                f"{_ratio(m['rps'], p['rps'])} | {_ratio(m['rps'], f['rps'])} |"
+            )
+            lines.append(
+                "| ... server CPU per request, µs (ratios: theirs / ours) | "
+                f"{m['cpu_us_per_request']:.0f} | "
+                f"{f['cpu_us_per_request']:.0f} | {p['cpu_us_per_request']:.0f} | "
+                f"{_ratio(p['cpu_us_per_request'], m['cpu_us_per_request'])} | "
+                f"{_ratio(f['cpu_us_per_request'], m['cpu_us_per_request'])} |"
+            )
     stripe = t.get("stripe-get")
     if stripe:
         m, p = stripe["mockserver"], stripe.get("prism")
@@ -582,8 +605,8 @@ def render(results: dict[str, Any]) -> str:
         "",
         f"Medians of {st['rounds']} rounds of {st['duration']:g} s per server and measure, "
         f"wrk with 1 thread and {st['connections']} keep-alive connections; mockserver and "
-        f"the bare Flask app under the same gunicorn settings ({st['workers']} workers x "
-        f"{st['threads']} thread(s), gthread, SO_REUSEPORT"
+        f"the bare Flask app under the same server settings ({st['workers']} workers x "
+        f"{st['threads']} thread(s); gunicorn: gthread, SO_REUSEPORT; granian: WSGI, HTTP/1"
         + (", mockserver's state in its private redis-server" if st["workers"] > 1 else "")
         + f"); Prism {mach['prism']} (`prism mock --errors -v error`) on node "
         f"{mach['node']}. {mach['cores']} cores ({mach['cpu']}), Python {mach['python']}, "
@@ -620,8 +643,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (mock, flask)")
+    parser.add_argument("--workers", type=int, default=2, help="workers (mock, flask)")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker")
+    parser.add_argument(
+        "--servers",
+        type=lambda v: v.split(","),
+        default=["gunicorn", "granian"],
+        help="comma-separated: the servers mock and Flask run under (gunicorn,granian)",
+    )
     parser.add_argument("--warmup-rounds", type=int, default=1)
     parser.add_argument("--startup-rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="1 round of 3 s: a smoke run")
@@ -645,7 +674,8 @@ def main() -> int:
         return 2
     results: dict[str, Any] = {
         "settings": {
-            k: getattr(args, k) for k in ("rounds", "duration", "connections", "workers", "threads")
+            k: getattr(args, k)
+            for k in ("rounds", "duration", "connections", "workers", "threads", "servers")
         },
         "machine": machine(),
         "throughput": {},
