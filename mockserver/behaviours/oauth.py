@@ -13,7 +13,10 @@ Store keys::
     oauth:rt:<token>         a refresh token, taken once (rotation)
     oauth:rt-seen:<token>    outlives the rotation: a second use is a replay
     oauth:revoked:<family>   every token of a family (one code or one grant) is dead
-    oauth:generation         bumped by expire_all(); older access tokens are expired
+
+``expire_all()`` marks every access token record it finds expired (one write each, on an
+admin call) so that minting and checking a token need no shared counter: minting is one
+write, no read.
 """
 
 from __future__ import annotations
@@ -44,7 +47,6 @@ GRANT_TYPES = ("authorization_code", "client_credentials", "refresh_token")
 
 _PREFIX = "oauth:"
 _GC_SLACK = 86400.0
-_FOREVER = 10 * 365 * 86400.0
 _PKCE = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 section 4.1
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 section 3.3
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -291,7 +293,6 @@ class OAuth:
             "scopes": list(scopes),
             "exp": now + ttl,
             "family": family,
-            "gen": self._generation(),
         }
         self.store.set(_key("at", access), json.dumps(record), ttl=_gc(ttl))
         body: dict[str, Any] = {
@@ -627,7 +628,7 @@ class OAuth:
     def _problem(self, record: dict[str, Any]) -> str | None:
         if self._revoked(record["family"]):
             return "The access token was revoked"
-        if self.clock() >= record["exp"] or record["gen"] != self._generation():
+        if record.get("expired") or self.clock() >= record["exp"]:
             return "The access token expired"
         return None
 
@@ -637,9 +638,6 @@ class OAuth:
     def _revoke(self, family: str) -> None:
         ttl = _gc(max(self.config.refresh_ttl, self.config.token_ttl, self.config.code_ttl))
         self.store.set(_key("revoked", family), "1", ttl=ttl)
-
-    def _generation(self) -> int:
-        return int(self.store.get(_key("generation", "")) or 0)
 
     def adopt(self, token: str, scopes: Sequence[str], client_id: str = "cassette") -> None:
         """Accept ``token``, which the mock did not mint, like one it did: a replayed
@@ -651,7 +649,6 @@ class OAuth:
             "scopes": list(scopes),
             "exp": now + ttl,
             "family": f"cassette:{_digest(token)}",
-            "gen": self._generation(),
         }
         self.store.set(_key("at", token), json.dumps(record), ttl=_gc(ttl))
 
@@ -663,11 +660,16 @@ class OAuth:
         Refresh tokens stay valid, so clients can show they recover from an expiry.
         """
         count = 0
+        now = self.clock()
         for key in self.store.keys(_key("at", "")):
             raw = self.store.get(key)
-            if raw is not None and self._problem(json.loads(raw)) is None:
+            if raw is None:
+                continue
+            record = json.loads(raw)
+            if self._problem(record) is None:
                 count += 1
-        self.store.incr(_key("generation", ""), _FOREVER)
+                record["expired"] = True
+                self.store.set(key, json.dumps(record), ttl=_gc(record["exp"] - now))
         return count
 
     def reset(self) -> None:
