@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from flask import Flask, Response, request
 
@@ -38,6 +39,28 @@ def create_app(bodies: dict[str, dict[str, object]]) -> Flask:
     return app
 
 
+def create_plain_app(bodies: dict[str, dict[str, object]]) -> Any:
+    """The same answers from a plain WSGI callable (no Flask): the server's own ceiling."""
+    answers = {}
+    for key, answer in bodies.items():
+        body = str(answer["body"]).encode()
+        headers = [
+            ("Content-Type", str(answer["content_type"])),
+            ("Content-Length", str(len(body))),
+        ]
+        answers[key] = (f"{answer['status']} OK", headers, body)
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        found = answers.get(f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}")
+        if found is None:
+            start_response("404 NOT FOUND", [("Content-Length", "0")])
+            return []
+        start_response(found[0], found[1])
+        return [found[2]]
+
+    return app
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -46,6 +69,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--bodies", required=True)
     parser.add_argument("--server", choices=SERVERS, default="gunicorn")
+    parser.add_argument("--plain", action="store_true", help="a plain WSGI app, no Flask")
     args = parser.parse_args()
     with open(args.bodies, encoding="utf-8") as f:
         bodies = json.load(f)

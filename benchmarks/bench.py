@@ -269,12 +269,16 @@ def mock_server(
     return Server(name, [*argv, *(extra or [])], port, env={"COLUMNS": "120"})
 
 
-def flask_server(bodies: Path, workers: int, threads: int, server: str = "gunicorn") -> Server:
+def flask_server(
+    bodies: Path, workers: int, threads: int, server: str = "gunicorn", plain: bool = False
+) -> Server:
+    """The bare Flask app (or, ``plain``, a plain WSGI callable) answering ``bodies``."""
     port = free_port()
     argv = [sys.executable, str(HERE / "bare_flask.py"), "--port", str(port)]
     argv += ["--workers", str(workers), "--threads", str(threads), "--bodies", str(bodies)]
-    argv += ["--server", server]
-    return Server("flask" if server == "gunicorn" else f"flask-{server}", argv, port)
+    argv += ["--server", server, *(["--plain"] if plain else [])]
+    name = "wsgi" if plain else "flask"
+    return Server(name if server == "gunicorn" else f"{name}-{server}", argv, port)
 
 
 def prism_server(contract: Path) -> Server:
@@ -340,7 +344,11 @@ def throughput(args: argparse.Namespace, logdir: Path, results: dict[str, Any]) 
         }
         bodies_file = logdir / "bodies.json"
         bodies_file.write_text(json.dumps(bodies))
-        flasks = [flask_server(bodies_file, args.workers, args.threads, k) for k in args.servers]
+        flasks = [
+            flask_server(bodies_file, args.workers, args.threads, k, plain)
+            for plain in (False, True)
+            for k in args.servers
+        ]
         prism = prism_server(TRAVEL)
         with running([*flasks, prism], logdir):
             for flask in flasks:
@@ -560,6 +568,15 @@ def render(results: dict[str, Any]) -> str:
                 f"{f['cpu_us_per_request']:.0f} | {p['cpu_us_per_request']:.0f} | "
                 f"{_ratio(p['cpu_us_per_request'], m['cpu_us_per_request'])} | "
                 f"{_ratio(f['cpu_us_per_request'], m['cpu_us_per_request'])} |"
+            )
+    for kind in kinds:
+        suffix = "" if kind == "gunicorn" else f"-{kind}"
+        get, plain = t.get("get", {}), t.get("get", {}).get("wsgi" + suffix)
+        if plain:
+            lines.append(
+                f"| the server's ceiling: a plain WSGI app (no Flask) answering the same GET, "
+                f"{kind} | - | {_cell(plain)} | {_cell(get['prism'])} | "
+                f"{_ratio(plain['rps'], get['prism']['rps'])} (wsgi / Prism) | - |"
             )
     stripe = t.get("stripe-get")
     if stripe:
