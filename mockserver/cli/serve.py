@@ -149,15 +149,21 @@ def _write_report(server: Any, report_dir: Path | None) -> None:
 def _serve_workers(
     server: Any, host: str, port: int, workers: int, threads: int, kind: str
 ) -> None:
+    import socket
+
     from mockserver.wsgi import serve_forever
 
-    if port == 0:
-        # gunicorn binds in each worker (SO_REUSEPORT): choose the port now to print it.
-        import socket
-
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            probe.bind((host, 0))
-            port = int(probe.getsockname()[1])
+    # gunicorn binds in each worker (SO_REUSEPORT), granian in a Rust thread: a port taken
+    # by another program would make workers fail over and over (gunicorn) or panic
+    # (granian). Bind once here first, as they will (SO_REUSEADDR), to refuse in one line;
+    # with port 0, choose the port now to print it.
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        port = int(probe.getsockname()[1])
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"
     master = os.getpid()

@@ -7,6 +7,7 @@ import concurrent.futures
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -244,3 +245,24 @@ def test_granian_workers_drop_on_purpose_and_ignore_header_like_variables() -> N
         assert locations(served.url, access).status_code == 200
     finally:
         assert served.stop() == 0
+
+
+@pytest.mark.parametrize("server", ["gunicorn", "granian"])
+def test_workers_refuse_a_port_in_use_in_one_line(server: str) -> None:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "mockserver", "serve", "--port", str(port),
+             "--workers", "2", "--server", server],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "COLUMNS": "120"},
+        )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
