@@ -21,94 +21,62 @@ write, no read.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
-import re
 import secrets
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
-from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl
 
+from mockserver.behaviours.oauth.base import (
+    _ERROR_TITLES,
+    _INVALID,
+    _MALFORMED,
+    _MISSING,
+    _NO_STORE,
+    _PKCE,
+    _PREFIX,
+    _REQUIRED_SCHEME,
+    _SCOPE,
+    _STATUS_TITLES,
+    ANONYMOUS,
+    DEFAULT_AUTHORIZE_PATHS,
+    DEFAULT_TOKEN_PATHS,
+    GRANT_TYPES,
+    Clock,
+    Identity,
+    _endpoint_paths,
+    _Fail,
+    _gc,
+    _key,
+    _norm,
+    _OAuthError,
+    _op_key,
+    _TokenShape,
+)
+from mockserver.behaviours.oauth.forms import (
+    _absolute_uri,
+    _allowed_scopes,
+    _b64decode,
+    _check_pkce,
+    _client_credentials,
+    _cookie,
+    _digest,
+    _granted_scopes,
+    _inferred_grant,
+    _listed,
+    _page_error,
+    _quote,
+    _redirect,
+    _same,
+    _single,
+    _token_params,
+)
+from mockserver.behaviours.oauth.shapes import _add_extras, _example, _token_shape
 from mockserver.config import OAuthClient, OAuthConfig
 from mockserver.contract.model import Contract, Operation, SecurityRequirement, SecurityScheme
 from mockserver.http import Headers, MockRequest, MockResponse, Rejection
 from mockserver.state.base import StateStore
-
-Clock = Callable[[], float]
-
-DEFAULT_TOKEN_PATHS = ("/v1/security/oauth2/token", "/login/oauth/access_token")
-DEFAULT_AUTHORIZE_PATHS = ("/v1/security/oauth2/authorize", "/login/oauth/authorize")
-GRANT_TYPES = ("authorization_code", "client_credentials", "refresh_token")
-
-_PREFIX = "oauth:"
-_GC_SLACK = 86400.0
-_PKCE = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 section 4.1
-_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 section 3.3
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_ERROR_TITLES = {
-    "invalid_request": "Invalid request",
-    "invalid_client": "Invalid client",
-    "invalid_grant": "Invalid grant",
-    "unauthorized_client": "Unauthorized client",
-    "unsupported_grant_type": "Unsupported grant type",
-    "invalid_scope": "Invalid scope",
-}
-_STATUS_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"}
-# How bad a failed security check is; the worst one is what the client hears.
-_MISSING, _INVALID, _SCOPE, _MALFORMED = range(4)
-
-
-@dataclass(slots=True, frozen=True)
-class Identity:
-    """Who is calling, for rate limits and the journal.
-
-    ``kind`` is ``oauth2`` (a token we issued), ``bearer`` (a token we did not issue;
-    ``client_id`` is a digest of it), ``apiKey`` (``client_id`` is the key), ``basic``
-    (the user name) or ``anonymous`` (``client_id`` is empty: use the remote address).
-    """
-
-    client_id: str
-    scopes: tuple[str, ...]
-    kind: str
-    token: str | None = None
-
-
-ANONYMOUS = Identity(client_id="", scopes=(), kind="anonymous")
-# Stands in for the security a contract omits when ``config.require`` asks for a token.
-_REQUIRED_SCHEME = SecurityScheme(name="mockserver-required-oauth2", type="oauth2")
-
-
-class _OAuthError(Exception):
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.status = status
-
-
-@dataclass(slots=True)
-class _Fail:
-    rank: int
-    status: int
-    detail: str
-    challenge: str
-    error: str | None = None
-
-
-@dataclass(slots=True)
-class _TokenShape:
-    """What the contract's token operation declares beyond RFC 6749."""
-
-    success: dict[str, Any]
-    errors: dict[int, dict[str, Any]]
-    token_type: str = "Bearer"
-    # The token request schema does not require grant_type (GitHub): infer it.
-    infer_grant: bool = False
 
 
 class OAuth:
@@ -678,287 +646,3 @@ class OAuth:
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-def _key(kind: str, value: str) -> str:
-    return f"{_PREFIX}{kind}:{value}" if value else f"{_PREFIX}{kind}"
-
-
-def _gc(ttl: float) -> float:
-    return 2 * max(ttl, 0) + _GC_SLACK
-
-
-def _norm(path: str) -> str:
-    return path.rstrip("/") or "/"
-
-
-def _op_key(key: str) -> str:
-    method, _, path = key.strip().partition(" ")
-    return f"{method.upper()} {path.strip()}" if path else method
-
-
-def _endpoint_paths(url: str, base_path: str) -> set[str]:
-    """The request paths a flow URL stands for on the mock."""
-    if "://" in url or url.startswith("//"):
-        return {_norm(urlsplit(url).path)}
-    path = urlsplit(url).path
-    if not path.startswith("/"):
-        return {_norm(f"{base_path}/{path}")}
-    # RFC 3986 drops the base path for "/x"; authors who meant it relative get both.
-    paths = {_norm(path)}
-    if base_path and not path.startswith(base_path + "/"):
-        paths.add(_norm(base_path + path))
-    return paths
-
-
-def _token_shape(contracts: Sequence[Contract], path: str) -> _TokenShape:
-    for contract in contracts:
-        for op in contract.operations:
-            if op.method == "POST" and _norm(op.full_path) == path:
-                success = _response_properties(op, 200)
-                token_type = "Bearer"
-                enum = success.get("token_type", {}).get("enum")
-                if isinstance(enum, list) and enum and "Bearer" not in enum:
-                    token_type = str(enum[0])  # GitHub declares "bearer"
-                errors = {status: _response_properties(op, status) for status in (400, 401)}
-                infer = op.request_body is not None and not any(
-                    "grant_type" in _required(op.contract, media.schema, 0)
-                    for media in op.request_body.content.values()
-                )
-                return _TokenShape(success, errors, token_type, infer)
-    return _TokenShape({}, {})
-
-
-def _response_properties(op: Operation, status: int) -> dict[str, Any]:
-    spec = op.response_for(status)
-    media = spec.first_media_type() if spec is not None else None
-    if media is None or media.schema is None:
-        return {}
-    return _properties(op.contract, media.schema, 0)
-
-
-def _properties(contract: Contract, node: Any, depth: int) -> dict[str, Any]:
-    """Every property a schema may have, through $ref, allOf, oneOf and anyOf."""
-    node = _deref(contract, node)
-    if not isinstance(node, dict) or depth > 16:
-        return {}
-    props: dict[str, Any] = {}
-    for keyword in ("allOf", "oneOf", "anyOf"):
-        for sub in node.get(keyword) or []:
-            props.update(_properties(contract, sub, depth + 1))
-    for name, sub in (node.get("properties") or {}).items():
-        resolved = _deref(contract, sub)
-        props[str(name)] = resolved if isinstance(resolved, dict) else {}
-    return props
-
-
-def _required(contract: Contract, node: Any, depth: int) -> set[str]:
-    """Property names a schema requires, through $ref and allOf."""
-    node = _deref(contract, node)
-    if not isinstance(node, dict) or depth > 16:
-        return set()
-    names = {str(n) for n in node.get("required") or []}
-    for sub in node.get("allOf") or []:
-        names |= _required(contract, sub, depth + 1)
-    return names
-
-
-def _deref(contract: Contract, node: Any) -> Any:
-    for _ in range(32):
-        if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
-            return node
-        try:
-            node = contract.schemas.resolve_raw(node["$ref"])
-        except (LookupError, ValueError):
-            return {}
-    return {}
-
-
-def _example(schema: dict[str, Any]) -> Any:
-    if "example" in schema:
-        return schema["example"]
-    for keyword in ("examples", "enum"):
-        values = schema.get(keyword)
-        if isinstance(values, list) and values:
-            return values[0]
-    return None
-
-
-def _add_extras(body: dict[str, Any], declared: dict[str, Any], client_id: str) -> None:
-    """Amadeus-style fields, added only when the token schema declares them."""
-    defaults = {
-        "type": "amadeusOAuth2Token",
-        "username": "mockserver@example.com",
-        "application_name": "mockserver",
-    }
-    for name, default in defaults.items():
-        if name in declared:
-            value = _example(declared[name])
-            body[name] = value if isinstance(value, str) else default
-    if "client_id" in declared:
-        body["client_id"] = client_id
-    if "state" in declared:
-        body["state"] = "approved"
-
-
-def _token_params(request: MockRequest) -> dict[str, str]:
-    """The token request's parameters from a form or (PyGithub) JSON body."""
-    ctype = request.content_type
-    pairs: list[tuple[str, str]] = []
-    if ctype == "application/json" or ctype.endswith("+json"):
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            raise _OAuthError("invalid_request", "the body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise _OAuthError("invalid_request", "the JSON body must be an object")
-        for name, value in data.items():
-            if isinstance(value, dict | list):
-                raise _OAuthError("invalid_request", f"{name} must be a string")
-            if value is not None:
-                pairs.append((name, value if isinstance(value, str) else json.dumps(value)))
-    elif ctype in ("", "application/x-www-form-urlencoded"):
-        try:
-            text = request.body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _OAuthError("invalid_request", "the body is not UTF-8") from None
-        pairs = parse_qsl(text, keep_blank_values=True)
-    else:
-        raise _OAuthError("invalid_request", f"send application/x-www-form-urlencoded, not {ctype}")
-    params, repeated = _single(pairs)
-    if repeated:
-        raise _OAuthError("invalid_request", f"{sorted(repeated)[0]} appears more than once")
-    return params
-
-
-def _single(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], set[str]]:
-    """First values, and names sent more than once (RFC 6749 section 3.1: empty = absent)."""
-    params: dict[str, str] = {}
-    repeated: set[str] = set()
-    for name, value in pairs:
-        if value == "":
-            continue
-        if name in params:
-            repeated.add(name)
-        else:
-            params[name] = value
-    return params, repeated
-
-
-def _client_credentials(request: MockRequest, params: dict[str, str]) -> tuple[str, str | None]:
-    """(client_id, secret or None for a public client) from HTTP Basic or the body."""
-    body_id, body_secret = params.get("client_id"), params.get("client_secret")
-    for value in request.headers.get_all("Authorization"):
-        scheme, _, credentials = value.strip().partition(" ")
-        if scheme.lower() != "basic":
-            continue
-        if body_secret is not None:
-            raise _OAuthError("invalid_request", "use HTTP Basic or client_secret, not both")
-        decoded = _b64decode(credentials.strip())
-        user, colon, password = (decoded or "").partition(":")
-        # RFC 6749 section 2.3.1: both halves are form-urlencoded before base64.
-        user, password = unquote_plus(user), unquote_plus(password)
-        if not colon or not user:
-            raise _OAuthError("invalid_client", "malformed HTTP Basic credentials", 401)
-        if body_id is not None and body_id != user:
-            raise _OAuthError("invalid_request", "client_id differs from the HTTP Basic user")
-        return user, password or None
-    if body_id is None:
-        raise _OAuthError("invalid_client", "no client authentication", 401)
-    return body_id, body_secret
-
-
-def _inferred_grant(params: dict[str, str]) -> str | None:
-    if "code" in params:
-        return "authorization_code"
-    return "refresh_token" if "refresh_token" in params else None
-
-
-def _allowed_scopes(client: OAuthClient | None) -> list[str] | None:
-    return list(client.scopes) if client is not None and client.scopes else None
-
-
-def _granted_scopes(
-    requested: str | None,
-    allowed: Sequence[str] | None,
-    client: OAuthClient | None,
-    default: Sequence[str] | None = None,
-) -> list[str]:
-    if requested is None:
-        if default is not None:
-            return list(default)
-        return list(client.scopes) if client is not None else []
-    scopes = list(dict.fromkeys(requested.split()))
-    bad = [s for s in scopes if not _SCOPE_TOKEN.fullmatch(s)]
-    if allowed is not None:
-        bad += [s for s in scopes if s not in allowed]
-    if bad:
-        raise _OAuthError("invalid_scope", f"scope {bad[0]!r} is not allowed")
-    return scopes
-
-
-def _check_pkce(challenge: str | None, method: str | None, verifier: str | None) -> None:
-    if challenge is None:
-        if verifier is not None:
-            # RFC 9700 section 2.1.1: a verifier without a challenge is a downgrade attempt.
-            raise _OAuthError("invalid_grant", "code_verifier sent but no code_challenge was")
-        return
-    if verifier is None:
-        raise _OAuthError("invalid_grant", "code_verifier is missing")
-    if not _PKCE.fullmatch(verifier):
-        raise _OAuthError("invalid_grant", "code_verifier must be 43-128 unreserved characters")
-    if method == "S256":
-        digest = hashlib.sha256(verifier.encode("ascii")).digest()
-        verifier = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-    if not _same(verifier, challenge):
-        raise _OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
-
-
-def _page_error(error: str, description: str) -> MockResponse:
-    body = {"error": error, "error_description": description}
-    return MockResponse.json(400, body, headers=_NO_STORE)
-
-
-def _redirect(target: str, params: dict[str, str | None]) -> MockResponse:
-    parts = urlsplit(target)
-    extra = urlencode([(k, v) for k, v in params.items() if v is not None])
-    query = f"{parts.query}&{extra}" if parts.query else extra
-    location = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-    return MockResponse(302, Headers({"Location": location, "Cache-Control": "no-store"}))
-
-
-def _absolute_uri(uri: str) -> bool:
-    parts = urlsplit(uri)
-    return bool(parts.scheme) and "#" not in uri and (bool(parts.netloc) or bool(parts.path))
-
-
-def _b64decode(text: str) -> str | None:
-    try:
-        return base64.b64decode(text, validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-
-
-def _cookie(headers: Headers, name: str) -> str | None:
-    for header in headers.get_all("Cookie"):
-        for part in header.split(";"):
-            key, eq, value = part.strip().partition("=")
-            if eq and key == name:
-                return value.strip().strip('"')
-    return None
-
-
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
-def _listed(value: str, allowed: Iterable[str]) -> bool:
-    return any(_same(value, candidate) for candidate in allowed)
-
-
-def _digest(token: str) -> str:
-    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()[:16]
-
-
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
