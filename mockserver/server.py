@@ -75,6 +75,43 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class BackgroundServer:
+    """A bound werkzeug server answering in a daemon thread until ``stop``.
+
+    ``MockServer`` and the recorder (``cli/record.py``) both run on it; each binds its own
+    server first (its request handler, threaded or not, its host and port, 0: a free one).
+    """
+
+    def __init__(self, server: BaseWSGIServer, name: str | None = None) -> None:
+        self.server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, name=name or f"mockserver-{self.port}", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        return int(self.server.server_port)
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` (an IPv6 host in brackets)."""
+        host = self.server.host
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{self.port}"
+
+    def start(self) -> BackgroundServer:
+        """Serve in the daemon thread; the socket already accepts connections."""
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5) -> None:
+        """Stop serving, release the port and wait up to ``timeout`` s for the thread."""
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=timeout)
+
+
 def build_config(
     contracts: Sequence[Contract],
     config: Config | dict[str, Any] | str | Path | None,
@@ -144,26 +181,27 @@ class MockServer:
         self.app = create_app(self.pipeline, bind_host=host)
         self._host = host
         self._port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._background: BackgroundServer | None = None
 
     @property
     def host(self) -> str:
         """The address the server listens on."""
         return self._host
 
+    def _running(self) -> BackgroundServer:
+        if self._background is None:
+            raise ServerError("the server is not running: call start() or use 'with'")
+        return self._background
+
     @property
     def port(self) -> int:
         """The port it listens on (known once started)."""
-        if self._server is None:
-            raise ServerError("the server is not running: call start() or use 'with'")
-        return int(self._server.server_port)
+        return self._running().port
 
     @property
     def url(self) -> str:
         """``http://host:port``."""
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self.port}"
+        return self._running().url
 
     @property
     def admin_token(self) -> str | None:
@@ -178,33 +216,26 @@ class MockServer:
 
     def start(self) -> MockServer:
         """Bind and serve in a daemon thread; returns once the port accepts connections."""
-        if self._server is not None:
+        if self._background is not None:
             raise ServerError("the server is already running")
         try:
-            self._server = make_server(
+            server = make_server(
                 self._host, self._port, self.app, threaded=True, request_handler=_QuietHandler
             )
         except OSError as exc:
             raise ServerError(
                 f"cannot listen on {self._host}:{self._port}: {exc.strerror}"
             ) from None
-        self._server.daemon_threads = True  # type: ignore[attr-defined]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"mockserver-{self.port}", daemon=True
-        )
-        self._thread.start()
+        server.daemon_threads = True  # type: ignore[attr-defined]
+        self._background = BackgroundServer(server).start()
         return self
 
     def stop(self) -> None:
         """Stop serving and release the port."""
-        if self._server is None:
+        if self._background is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
+        self._background.stop()
+        self._background = None
 
     def reset(self) -> None:
         """State back to the start (journal, tokens, counters, scenarios)."""

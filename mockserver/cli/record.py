@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from mockserver.cli import InputError, console, fail, main
 from mockserver.errors import MockserverError, ServerError
+
+if TYPE_CHECKING:
+    from mockserver.server import BackgroundServer
 
 
 class RecordingServer:
@@ -54,16 +56,14 @@ class RecordingServer:
         )
         self.app = RecordingProxy(self.recorder, upstream)
         self._host, self._port = host, port
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._background: BackgroundServer | None = None
 
     @property
     def url(self) -> str:
         """``http://host:port`` of the proxy."""
-        if self._server is None:
+        if self._background is None:
             raise ServerError("the recorder is not running: call start() or use 'with'")
-        host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._server.server_port}"
+        return self._background.url
 
     def use_cassette(self, name: str | None) -> None:
         """Record everything into cassette ``name`` from now on (None: per operation)."""
@@ -73,22 +73,20 @@ class RecordingServer:
 
     def start(self) -> RecordingServer:
         """Bind and serve in a daemon thread."""
-        self._server = _bind(self.app, self._host, self._port)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="mockserver-recorder", daemon=True
-        )
-        self._thread.start()
+        # imported here: the server module brings Flask, which `mockserver record` (served
+        # in the foreground by _bind alone) does without
+        from mockserver.server import BackgroundServer
+
+        server = _bind(self.app, self._host, self._port)
+        self._background = BackgroundServer(server, name="mockserver-recorder").start()
         return self
 
     def stop(self) -> None:
         """Stop serving (every recorded interaction is already on disk)."""
-        if self._server is None:
+        if self._background is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server, self._thread = None, None
+        self._background.stop()
+        self._background = None
 
     def __enter__(self) -> RecordingServer:
         return self.start()
