@@ -7,10 +7,8 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ import pytest
 import requests
 
 from mockserver import MockServer
-from tests.fixtures.redis_server import free_port
+from tests.fixtures.redis_server import RedisServer, free_port
 
 pytestmark = pytest.mark.skipif(
     shutil.which("redis-server") is None,
@@ -31,65 +29,15 @@ LOCATIONS = "/v1/reference-data/locations"
 QUERY = {"subType": "AIRPORT", "keyword": "LON"}
 
 
-def start_redis(port: int, workdir: str) -> subprocess.Popen[bytes]:
-    exe = shutil.which("redis-server")
-    assert exe is not None
-    proc = subprocess.Popen(
-        [
-            exe,
-            "--port", str(port),
-            "--bind", "127.0.0.1",
-            "--save", "",
-            "--appendonly", "no",
-            "--dir", workdir,
-            "--logfile", os.path.join(workdir, "redis.log"),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + 10
-    while True:
-        with (
-            contextlib.suppress(OSError),
-            socket.create_connection(("127.0.0.1", port), timeout=0.2) as s,
-        ):
-            s.sendall(b"PING\r\n")
-            if s.recv(16).startswith(b"+PONG"):
-                return proc
-        if proc.poll() is not None or time.monotonic() > deadline:
-            stop_redis(proc)
-            raise RuntimeError(f"redis-server did not start on port {port}")
-        time.sleep(0.02)
-
-
-def stop_redis(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(timeout=5)
-
-
-class Redis:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.workdir = tempfile.mkdtemp(prefix="mockserver-rel-redis-")
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc = start_redis(self.port, self.workdir)
-
-    def stop(self) -> None:
-        stop_redis(self.proc)
-
-    def restart(self) -> None:
-        self.proc = start_redis(self.port, self.workdir)
-
-
 @pytest.fixture
-def redis_server() -> Iterator[Redis]:
-    server = Redis()
+def redis_server() -> Iterator[RedisServer]:
+    """A redis-server of the test's own, on a port it keeps when killed and started again."""
+    server = RedisServer(prefix="mockserver-rel-redis-")
     try:
+        server.start()
         yield server
     finally:
         server.stop()
-        shutil.rmtree(server.workdir, ignore_errors=True)
 
 
 def get_token(base: str) -> requests.Response:
@@ -117,18 +65,18 @@ def assert_unavailable(resp: requests.Response) -> None:
     assert "Traceback" not in resp.text
 
 
-def test_redis_stopped_fails_closed_then_recovers(redis_server: Redis) -> None:
+def test_redis_stopped_fails_closed_then_recovers(redis_server: RedisServer) -> None:
     with MockServer(state=redis_server.url) as mock:
         first = get_token(mock.url)
         assert first.status_code == 200, first.text
         access = first.json()["access_token"]
         assert locations(mock.url, access).status_code == 200
 
-        redis_server.stop()
+        redis_server.kill()
         assert_unavailable(get_token(mock.url))
         assert_unavailable(locations(mock.url, access))
 
-        redis_server.restart()
+        redis_server.start()
         deadline = time.monotonic() + 10
         while True:
             again = get_token(mock.url)
@@ -174,7 +122,7 @@ def wait_health(url: str, proc: subprocess.Popen[str], limit: float = 30) -> Non
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds worker PIDs through /proc")
 @pytest.mark.parametrize("server", ["gunicorn", "granian"])
 def test_worker_killed_with_sigkill_is_replaced_and_tokens_hold(
-    redis_server: Redis, server: str
+    redis_server: RedisServer, server: str
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
