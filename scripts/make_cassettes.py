@@ -131,10 +131,10 @@ def _ua() -> dict[str, str]:
 
 def record(name: str, out: Path) -> list[Path]:
     """Record one scenario into ``out/name``; returns the cassette files."""
-    from mockserver.behaviours import resources
+    from mockserver.behaviours.resources import datasets
 
     # Created items are stamped with the wall clock, not the injected one.
-    resources._now = lambda: "2026-01-01T00:00:00Z"
+    datasets._now = lambda: "2026-01-01T00:00:00Z"
     contract, origin, drive, config = SCENARIOS[name]
     folder = out / name
     shutil.rmtree(folder, ignore_errors=True)

@@ -34,7 +34,13 @@ from urllib.parse import quote, urlencode
 
 import jsonschema_rs
 
-from mockserver.behaviours.resources import ListShape, list_shape, properties, required
+from mockserver.behaviours.resources import (
+    TOTAL_KEYS,
+    ListShape,
+    list_shape,
+    properties,
+    required,
+)
 from mockserver.config import PaginationConfig
 from mockserver.contract.model import Operation
 from mockserver.contract.schemas import SchemaSpace
@@ -97,27 +103,8 @@ _OPAQUE_CURSORS = (
 _ID_CURSORS = ("starting_after", "after_id", "since_id", "marker", "since")
 _BEFORE_NAMES = ("ending_before", "before", "page[before]", "before_id")
 
-# Envelope keys we fill, by meaning (compared lower-cased).
-_TOTAL_KEYS = frozenset(
-    {
-        "count",
-        "total",
-        "total_count",
-        "totalcount",
-        "total_items",
-        "totalitems",
-        "total_results",
-        "totalresults",
-        "totalelements",
-        "total_elements",
-        "total_entries",
-        "totalentries",
-        "totalrecords",
-        "total_records",
-        "total_hits",
-        "totalhits",
-    }
-)
+# Envelope keys we fill, by meaning (compared lower-cased); the total counts are
+# TOTAL_KEYS, which list-shape detection also reads as paging metadata.
 _PAGE_KEYS = frozenset(
     {"page", "current_page", "currentpage", "page_number", "pagenumber", "number"}
 )
@@ -814,7 +801,7 @@ class Pagination:
 
     def _meaning(self, key: str, window: PageWindow, urls: dict[str, str]) -> tuple[bool, Any]:
         low = key.lower()
-        if low in _TOTAL_KEYS:
+        if low in TOTAL_KEYS:
             return True, window.total
         if low in _PAGE_KEYS:
             return True, window.page

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from mockserver.contract.model import Operation
 
-_PARAM = re.compile(r"{([^}/]+)}")
+PATH_PARAM = re.compile(r"{([^}/]+)}")
+"""A ``{name}`` parameter in a path template (group 1 is the name)."""
 
 
 @dataclass(slots=True)
@@ -46,16 +47,25 @@ def _segments(path: str) -> list[str]:
     return stripped.split("/") if stripped else []
 
 
-def _segment_regex(segment: str) -> re.Pattern[str]:
+def template_pattern(template: str, value: str) -> str:
+    """The regex source of a path template (or one segment of it), anchored at neither end.
+
+    The literal text is escaped and each ``{name}`` becomes a group ``(?P<pN>value)``
+    (``value`` is the regex a parameter's value must match), in template order.
+    """
     parts: list[str] = []
     last = 0
-    for m in _PARAM.finditer(segment):
-        parts.append(re.escape(segment[last : m.start()]))
-        parts.append(f"(?P<p{len(parts)}>.+?)")
+    for m in PATH_PARAM.finditer(template):
+        parts.append(re.escape(template[last : m.start()]))
+        parts.append(f"(?P<p{len(parts)}>{value})")
         last = m.end()
-    parts.append(re.escape(segment[last:]))
+    parts.append(re.escape(template[last:]))
+    return "".join(parts)
+
+
+def _segment_regex(segment: str) -> re.Pattern[str]:
     # DOTALL and \Z: a percent-decoded segment may hold a newline, still one segment.
-    return re.compile("".join(parts) + r"\Z", re.DOTALL)
+    return re.compile(template_pattern(segment, ".+?") + r"\Z", re.DOTALL)
 
 
 class Router:
@@ -76,14 +86,14 @@ class Router:
                 continue
             for template, _, child in node.dynamic:
                 if template == segment or (
-                    _PARAM.fullmatch(template) and _PARAM.fullmatch(segment)
+                    PATH_PARAM.fullmatch(template) and PATH_PARAM.fullmatch(segment)
                 ):
                     node = child
                     break
             else:
                 child = _Node()
                 node.dynamic.append((segment, _segment_regex(segment), child))
-                node.dynamic.sort(key=lambda d: -len(_PARAM.sub("", d[0])))
+                node.dynamic.sort(key=lambda d: -len(PATH_PARAM.sub("", d[0])))
                 node = child
         # The first contract mounted wins a clash (same method and path in two contracts).
         node.operations.setdefault(op.method, op)
@@ -134,5 +144,5 @@ class Router:
 
     @staticmethod
     def _params(op: Operation, values: list[str]) -> dict[str, str]:
-        names = _PARAM.findall(op.full_path)
+        names = PATH_PARAM.findall(op.full_path)
         return dict(zip(names, values, strict=False))
