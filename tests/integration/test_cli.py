@@ -37,7 +37,9 @@ def wait_until_up(url: str, proc: subprocess.Popen[str], limit: float = 20) -> f
         if proc.poll() is not None:
             raise AssertionError(f"server exited: {proc.stderr.read() if proc.stderr else ''}")
         try:
-            requests.get(url, timeout=0.5)
+            # a short connect timeout to poll; the first answer itself may take its time
+            # (lazy work on first use) on a loaded machine
+            requests.get(url, timeout=(0.5, limit))
             return time.monotonic() - start
         except requests.ConnectionError:
             time.sleep(0.02)
