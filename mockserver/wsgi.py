@@ -31,6 +31,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -185,7 +186,25 @@ def run_granian(
     )
     if on_ready is not None:
         on_ready()
-    server.serve(target_loader=lambda *_: app, wrap_loader=False)
+
+    def load(*_: Any) -> WSGIApp:
+        # runs in each worker: a worker must not outlive a master killed by SIGKILL (it
+        # would keep the port); gunicorn's workers watch their parent themselves
+        _die_with_parent()
+        return app
+
+    server.serve(target_loader=load, wrap_loader=False)
+
+
+def _die_with_parent() -> None:
+    # In a child (a private redis-server before exec, a granian worker): Linux sends it
+    # SIGTERM when its parent dies, even by SIGKILL, which runs no atexit handler;
+    # elsewhere the parent's atexit stop is all there is.
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class PrivateRedis:
@@ -227,6 +246,7 @@ class PrivateRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C goes to the mock, which then stops this server
+            preexec_fn=_die_with_parent,
         )  # fmt: skip
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout

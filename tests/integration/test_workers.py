@@ -266,3 +266,38 @@ def test_workers_refuse_a_port_in_use_in_one_line(server: str) -> None:
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def descendants(pid: int) -> list[int]:
+    found = [pid]
+    for parent in found:  # grows while iterating: breadth-first
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(parent)], capture_output=True, text=True
+        ).stdout.split()
+        found.extend(int(p) for p in out if int(p) not in found)
+    return found[1:]
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, only unreaped
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
+@pytest.mark.parametrize("server", ["gunicorn", "granian"])
+def test_master_killed_with_sigkill_leaves_no_process_behind(server: str) -> None:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    served = Serve("--workers", "2", "--server", server).wait()
+    token(served.url)  # the workers are up and answer
+    children = descendants(served.proc.pid)
+    assert len(children) >= 3, children  # two workers and the private redis-server
+    os.kill(served.proc.pid, signal.SIGKILL)
+    served.proc.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if alive(pid)], "left behind after kill -9"
