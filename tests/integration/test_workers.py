@@ -292,8 +292,12 @@ def test_master_killed_with_sigkill_leaves_no_process_behind(server: str) -> Non
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     served = Serve("--workers", "2", "--server", server).wait()
-    token(served.url)  # the workers are up and answer
+    token(served.url)  # a worker answers; the other may still be starting
+    deadline = time.monotonic() + 15
     children = descendants(served.proc.pid)
+    while len(children) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        children = descendants(served.proc.pid)
     assert len(children) >= 3, children  # two workers and the private redis-server
     os.kill(served.proc.pid, signal.SIGKILL)
     served.proc.wait(timeout=10)
