@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -45,47 +46,46 @@ def assert_problem(resp: requests.Response, status: int) -> dict[str, object]:
     return body
 
 
-def test_invalid_json_is_400_naming_the_position(notes: MockServer) -> None:
+@pytest.mark.parametrize(
+    ("data", "content_type", "status", "mentions"),
+    [
+        pytest.param(
+            b'{"title": "x",}',
+            "application/json",
+            400,
+            "invalid JSON at line 1, column 15",
+            id="invalid-json-names-the-position",
+        ),
+        pytest.param(
+            b"<note/>",
+            "application/xml",
+            415,
+            "application/json",
+            id="wrong-content-type-lists-accepted-types",
+        ),
+        pytest.param(
+            json.dumps({"title": "x" * 5000}).encode(),
+            "application/json",
+            413,
+            "1024",
+            id="body-over-the-limit",
+        ),
+        pytest.param(b'{"title": "\xff\xfe"}', "application/json", 400, None, id="non-utf8-json"),
+    ],
+)
+def test_bad_post_bodies_are_problems(
+    notes: MockServer, data: bytes, content_type: str, status: int, mentions: str | None
+) -> None:
     resp = requests.post(
         f"{notes.url}/api/notes",
         params=KEY,
-        data=b'{"title": "x",}',
-        headers={"Content-Type": "application/json"},
+        data=data,
+        headers={"Content-Type": content_type},
         timeout=5,
     )
-    body = assert_problem(resp, 400)
-    assert "invalid JSON at line 1, column 15" in str(body)
-
-
-def test_wrong_content_type_is_415_listing_accepted_types(notes: MockServer) -> None:
-    resp = requests.post(
-        f"{notes.url}/api/notes",
-        params=KEY,
-        data=b"<note/>",
-        headers={"Content-Type": "application/xml"},
-        timeout=5,
-    )
-    body = assert_problem(resp, 415)
-    assert "application/json" in str(body)
-
-
-def test_body_over_the_limit_is_413(notes: MockServer) -> None:
-    resp = requests.post(
-        f"{notes.url}/api/notes", params=KEY, json={"title": "x" * 5000}, timeout=5
-    )
-    body = assert_problem(resp, 413)
-    assert "1024" in str(body)
-
-
-def test_non_utf8_json_is_400(notes: MockServer) -> None:
-    resp = requests.post(
-        f"{notes.url}/api/notes",
-        params=KEY,
-        data=b'{"title": "\xff\xfe"}',
-        headers={"Content-Type": "application/json"},
-        timeout=5,
-    )
-    assert_problem(resp, 400)
+    body = assert_problem(resp, status)
+    if mentions is not None:
+        assert mentions in str(body)
 
 
 @pytest.mark.parametrize(
