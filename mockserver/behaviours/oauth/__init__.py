@@ -1,6 +1,6 @@
-"""OAuth2 for the mock: token and authorization endpoints (``service``), the requests
-they read (``forms``), what the contract declares about tokens (``shapes``) and the
-shared pieces (``base``)."""
+"""OAuth2 for the mock: token and authorization endpoints (``service``), enforcing an
+operation's security (``enforce``), the requests they read (``forms``), what the contract
+declares about tokens (``shapes``) and the shared pieces (``base``)."""
 
 from mockserver.behaviours.oauth.base import (
     ANONYMOUS,
