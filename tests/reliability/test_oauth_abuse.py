@@ -83,25 +83,73 @@ def oauth_error(resp: requests.Response, status: int, error: str) -> None:
     assert resp.json()["error"] == error
 
 
-def test_wrong_secret_is_invalid_client(api: MockServer) -> None:
-    resp = requests.post(
-        token_url(api),
-        timeout=5,
-        data={"grant_type": "client_credentials", "client_id": "app", "client_secret": "nope"},
-    )
-    oauth_error(resp, 401, "invalid_client")
-    assert resp.headers["WWW-Authenticate"].startswith("Basic")
+def bearer_error(resp: requests.Response, status: int, error: str) -> None:
+    assert resp.status_code == status
+    assert f'error="{error}"' in resp.headers["WWW-Authenticate"]
+    assert resp.json()["errors"][0]["status"] == status
 
 
-def test_basic_and_body_credentials_together_is_invalid_request(api: MockServer) -> None:
-    basic = base64.b64encode(b"app:app-secret").decode()
-    resp = requests.post(
-        token_url(api),
-        timeout=5,
-        headers={"Authorization": f"Basic {basic}"},
-        data={"grant_type": "client_credentials", "client_secret": "app-secret"},
+def client_credentials_token(api: MockServer) -> str:
+    data = {"grant_type": "client_credentials", "client_id": "app", "client_secret": "app-secret"}
+    return requests.post(token_url(api), timeout=5, data=data).json()["access_token"]
+
+
+def pkce_challenge(verifier: str) -> str:
+    return (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     )
-    oauth_error(resp, 400, "invalid_request")
+
+
+BASIC_APP = {"Authorization": "Basic " + base64.b64encode(b"app:app-secret").decode()}
+
+
+@pytest.mark.parametrize(
+    ("headers", "data", "status", "error", "challenge"),
+    [
+        pytest.param(
+            {},
+            {"grant_type": "client_credentials", "client_id": "app", "client_secret": "nope"},
+            401,
+            "invalid_client",
+            "Basic",
+            id="wrong-secret",
+        ),
+        pytest.param(
+            BASIC_APP,
+            {"grant_type": "client_credentials", "client_secret": "app-secret"},
+            400,
+            "invalid_request",
+            None,
+            id="basic-and-body-credentials-together",
+        ),
+        pytest.param(
+            {},
+            {
+                "grant_type": "password",
+                "client_id": "app",
+                "client_secret": "app-secret",
+                "username": "u",
+                "password": "p",
+            },
+            400,
+            "unsupported_grant_type",
+            None,
+            id="unsupported-grant-type",
+        ),
+    ],
+)
+def test_token_endpoint_errors(
+    api: MockServer,
+    headers: dict[str, str],
+    data: dict[str, str],
+    status: int,
+    error: str,
+    challenge: str | None,
+) -> None:
+    resp = requests.post(token_url(api), timeout=5, headers=headers, data=data)
+    oauth_error(resp, status, error)
+    if challenge is not None:
+        assert resp.headers["WWW-Authenticate"].startswith(challenge)
 
 
 def test_reused_code_is_invalid_grant_and_revokes_the_first_token(api: MockServer) -> None:
@@ -116,22 +164,26 @@ def test_reused_code_is_invalid_grant_and_revokes_the_first_token(api: MockServe
     assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
 
 
-def test_pkce_mismatch_is_invalid_grant(api: MockServer) -> None:
-    verifier = "a" * 50
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-    code = authorize(api, code_challenge=challenge.decode(), code_challenge_method="S256")
-    oauth_error(exchange(api, code, code_verifier="b" * 50), 400, "invalid_grant")
-
-
-def test_pkce_downgrade_verifier_without_challenge_is_invalid_grant(api: MockServer) -> None:
-    code = authorize(api)
-    oauth_error(exchange(api, code, code_verifier="c" * 50), 400, "invalid_grant")
+@pytest.mark.parametrize(
+    ("challenged_with", "verifier"),
+    [
+        pytest.param("a" * 50, "b" * 50, id="mismatch"),
+        pytest.param(None, "c" * 50, id="downgrade-verifier-without-challenge"),
+    ],
+)
+def test_pkce_failure_is_invalid_grant(
+    api: MockServer, challenged_with: str | None, verifier: str
+) -> None:
+    extra = {}
+    if challenged_with is not None:
+        extra = {"code_challenge": pkce_challenge(challenged_with), "code_challenge_method": "S256"}
+    code = authorize(api, **extra)
+    oauth_error(exchange(api, code, code_verifier=verifier), 400, "invalid_grant")
 
 
 def test_pkce_success(api: MockServer) -> None:
     verifier = "v" * 64
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-    code = authorize(api, code_challenge=challenge.decode(), code_challenge_method="S256")
+    code = authorize(api, code_challenge=pkce_challenge(verifier), code_challenge_method="S256")
     assert exchange(api, code, code_verifier=verifier).status_code == 200
 
 
@@ -157,54 +209,18 @@ def test_code_of_another_client_is_invalid_grant(api: MockServer) -> None:
 
 
 def test_expired_token_is_invalid_token(api: MockServer, clock: Clock) -> None:
-    token = requests.post(
-        token_url(api),
-        timeout=5,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "app",
-            "client_secret": "app-secret",
-        },
-    ).json()["access_token"]
+    token = client_credentials_token(api)
     assert call(api, token).status_code == 200
     clock.now += 61
-    refused = call(api, token)
-    assert refused.status_code == 401
-    assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
-    assert refused.json()["errors"][0]["status"] == 401
+    bearer_error(call(api, token), 401, "invalid_token")
 
 
 def test_token_sent_two_ways_is_400(api: MockServer) -> None:
-    token = requests.post(
-        token_url(api),
-        timeout=5,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "app",
-            "client_secret": "app-secret",
-        },
-    ).json()["access_token"]
+    token = client_credentials_token(api)
     resp = requests.get(
         f"{api.url}/v2/reference-data/urls/checkin-links",
         timeout=5,
         params={"airlineCode": "BA", "access_token": token},
         headers={"Authorization": f"Bearer {token}"},
     )
-    assert resp.status_code == 400
-    assert 'error="invalid_request"' in resp.headers["WWW-Authenticate"]
-    assert resp.json()["errors"][0]["status"] == 400
-
-
-def test_unsupported_grant_type(api: MockServer) -> None:
-    resp = requests.post(
-        token_url(api),
-        timeout=5,
-        data={
-            "grant_type": "password",
-            "client_id": "app",
-            "client_secret": "app-secret",
-            "username": "u",
-            "password": "p",
-        },
-    )
-    oauth_error(resp, 400, "unsupported_grant_type")
+    bearer_error(resp, 400, "invalid_request")
