@@ -494,98 +494,54 @@ def test_public_client_needs_pkce(make: Make) -> None:
 GOOD = {"grant_type": "client_credentials", "client_id": "app", "client_secret": "s3cret"}
 
 
+def bad(
+    case: str,
+    status: int,
+    error: str,
+    params: dict[str, str] | list[tuple[str, str]],
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """One row of the token-error table: its id, the expected status and error, the request."""
+    return pytest.param(params, headers or {}, status, error, id=case)
+
+
+BASIC_APP = {"Authorization": basic("app", "s3cret")}
+CC = {"grant_type": "client_credentials"}
+CODE = {**GOOD, "grant_type": "authorization_code"}
+REFRESH = {**GOOD, "grant_type": "refresh_token"}
+
+
 @pytest.mark.parametrize(
     ("params", "headers", "status", "error"),
     [
-        pytest.param(
-            GOOD,
-            {"Authorization": basic("app", "s3cret")},
+        bad("basic-and-body", 400, "invalid_request", GOOD, BASIC_APP),
+        bad(
+            "basic-and-other-client-id",
             400,
             "invalid_request",
-            id="basic-and-body",
+            {**CC, "client_id": "other"},
+            BASIC_APP,
         ),
-        pytest.param(
-            {"grant_type": "client_credentials", "client_id": "other"},
-            {"Authorization": basic("app", "s3cret")},
+        bad("no-grant", 400, "invalid_request", {**GOOD, "grant_type": ""}),
+        bad(
+            "repeated-parameter",
             400,
             "invalid_request",
-            id="basic-and-other-client-id",
-        ),
-        pytest.param({**GOOD, "grant_type": ""}, {}, 400, "invalid_request", id="no-grant"),
-        pytest.param(
             [*GOOD.items(), ("scope", "read"), ("scope", "write")],
-            {},
-            400,
-            "invalid_request",
-            id="repeated-parameter",
         ),
-        pytest.param(
-            {**GOOD, "client_secret": "wrong"}, {}, 401, "invalid_client", id="wrong-secret"
-        ),
-        pytest.param(
-            {"grant_type": "client_credentials"},
-            {"Authorization": basic("app", "no")},
-            401,
-            "invalid_client",
-            id="wrong-basic-secret",
-        ),
-        pytest.param(
-            {**GOOD, "client_id": "nobody"}, {}, 401, "invalid_client", id="unknown-client"
-        ),
-        pytest.param(
-            {"grant_type": "client_credentials"}, {}, 401, "invalid_client", id="no-client-auth"
-        ),
-        pytest.param(
-            {"grant_type": "client_credentials", "client_id": "app"},
-            {},
-            401,
-            "invalid_client",
-            id="secret-missing",
-        ),
-        pytest.param(
-            {**GOOD, "grant_type": "password"},
-            {},
-            400,
-            "unsupported_grant_type",
-            id="password-grant",
-        ),
-        pytest.param(
-            {**GOOD, "grant_type": "urn:x"}, {}, 400, "unsupported_grant_type", id="unknown-grant"
-        ),
-        pytest.param(
-            {**GOOD, "scope": "read admin"}, {}, 400, "invalid_scope", id="scope-not-registered"
-        ),
-        pytest.param(
-            {**GOOD, "grant_type": "authorization_code"},
-            {},
-            400,
-            "invalid_request",
-            id="code-missing",
-        ),
-        pytest.param(
-            {**GOOD, "grant_type": "authorization_code", "code": "nope"},
-            {},
-            400,
-            "invalid_grant",
-            id="unknown-code",
-        ),
-        pytest.param(
-            {**GOOD, "grant_type": "refresh_token"},
-            {},
-            400,
-            "invalid_request",
-            id="refresh-token-missing",
-        ),
-        pytest.param(
-            {**GOOD, "grant_type": "refresh_token", "refresh_token": "nope"},
-            {},
-            400,
-            "invalid_grant",
-            id="unknown-refresh-token",
-        ),
-        pytest.param(
-            GOOD, {"Content-Type": "multipart/form-data"}, 400, "invalid_request", id="content-type"
-        ),
+        bad("wrong-secret", 401, "invalid_client", {**GOOD, "client_secret": "wrong"}),
+        bad("wrong-basic-secret", 401, "invalid_client", CC, {"Authorization": basic("app", "no")}),
+        bad("unknown-client", 401, "invalid_client", {**GOOD, "client_id": "nobody"}),
+        bad("no-client-auth", 401, "invalid_client", CC),
+        bad("secret-missing", 401, "invalid_client", {**CC, "client_id": "app"}),
+        bad("password-grant", 400, "unsupported_grant_type", {**GOOD, "grant_type": "password"}),
+        bad("unknown-grant", 400, "unsupported_grant_type", {**GOOD, "grant_type": "urn:x"}),
+        bad("scope-not-registered", 400, "invalid_scope", {**GOOD, "scope": "read admin"}),
+        bad("code-missing", 400, "invalid_request", CODE),
+        bad("unknown-code", 400, "invalid_grant", {**CODE, "code": "nope"}),
+        bad("refresh-token-missing", 400, "invalid_request", REFRESH),
+        bad("unknown-refresh-token", 400, "invalid_grant", {**REFRESH, "refresh_token": "nope"}),
+        bad("content-type", 400, "invalid_request", GOOD, {"Content-Type": "multipart/form-data"}),
     ],
 )
 def test_token_errors(
