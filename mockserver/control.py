@@ -7,6 +7,7 @@ the live page at ``GET /__mockserver/``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -24,6 +25,9 @@ from mockserver.conformance.report import (
 )
 from mockserver.errors import ConfigError
 from mockserver.pipeline import Pipeline
+from mockserver.state.base import StateUnavailable
+
+log = logging.getLogger("mockserver")
 
 
 def create_blueprint(pipeline: Pipeline) -> Blueprint:
@@ -42,6 +46,31 @@ def create_blueprint(pipeline: Pipeline) -> Blueprint:
         resp.status_code = exc.code or 500
         resp.content_type = "application/problem+json"
         return resp
+
+    @bp.errorhandler(StateUnavailable)
+    def _state_unavailable(exc: StateUnavailable) -> ResponseReturnValue:
+        # as the pipeline answers mocked traffic: the shared state is away, retry shortly
+        log.error("admin %s %s: state unavailable: %s", request.method, request.path, exc)
+        return _problem(
+            503,
+            "State unavailable",
+            "the mock's shared state (Redis) is unreachable; retry shortly",
+            type_="https://mockserver.dev/problems/state-unavailable",
+            headers={"Retry-After": "1"},
+        )
+
+    @bp.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
+        if isinstance(exc, HTTPException):
+            return _http_error(exc)
+        log.exception("admin %s %s failed", request.method, request.path)
+        return _problem(
+            500,
+            "Internal mock error",
+            "mockserver hit an unexpected error answering this admin request; "
+            "the server log has the details",
+            type_="https://mockserver.dev/problems/internal-error",
+        )
 
     @bp.get("/health")
     def health() -> ResponseReturnValue:
@@ -117,10 +146,18 @@ def create_blueprint(pipeline: Pipeline) -> Blueprint:
     return bp
 
 
-def _problem(status: int, title: str, detail: str, **extra: Any) -> ResponseReturnValue:
-    resp = jsonify(
-        {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    )
+def _problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    resp = jsonify({"type": type_, "title": title, "status": status, "detail": detail, **extra})
     resp.status_code = status
     resp.content_type = "application/problem+json"
+    for name, value in (headers or {}).items():
+        resp.headers[name] = value
     return resp
