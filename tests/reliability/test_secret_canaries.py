@@ -63,50 +63,32 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def drive_mock(base: str) -> None:
-    s = requests.Session()
-    basic = base64.b64encode(f"demo:{M['basic_secret']}".encode()).decode()
-    r = s.post(
-        base + TOKEN,
-        data={"grant_type": "client_credentials"},
-        headers={"Authorization": f"Basic {basic}"},
-        timeout=5,
-    )
-    assert r.status_code == 400, r.text
-    r = s.post(
-        base + TOKEN,
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "demo",
-            "client_secret": M["form_secret"],
-        },
-        timeout=5,
-    )
+BASIC_CANARY = base64.b64encode(f"demo:{M['basic_secret']}".encode()).decode()
+DEMO = {"client_id": "demo", "client_secret": "demo"}
+# (form, headers, expected status) of each token request carrying a canary, in order
+CANARY_TOKEN_REQUESTS: list[tuple[dict[str, str], dict[str, str], int]] = [
+    ({"grant_type": "client_credentials"}, {"Authorization": f"Basic {BASIC_CANARY}"}, 400),
     # the default demo client takes any secret: the canary still must not be kept
-    assert r.status_code == 200, r.text
-    r = s.post(
-        base + TOKEN,
-        data={
-            "grant_type": "refresh_token",
-            "refresh_token": M["refresh_token"],
-            "client_id": "demo",
-            "client_secret": "demo",
-        },
-        timeout=5,
-    )
-    assert r.status_code == 400, r.text
-    r = s.post(
-        base + TOKEN,
-        data={
+    ({"grant_type": "client_credentials", **DEMO, "client_secret": M["form_secret"]}, {}, 200),
+    ({"grant_type": "refresh_token", "refresh_token": M["refresh_token"], **DEMO}, {}, 400),
+    (
+        {
             "grant_type": "authorization_code",
             "code": M["code"],
-            "client_id": "demo",
-            "client_secret": "demo",
+            **DEMO,
             "redirect_uri": "http://127.0.0.1/cb",
         },
-        timeout=5,
-    )
-    assert r.status_code == 400, r.text
+        {},
+        400,
+    ),
+]
+
+
+def drive_mock(base: str) -> None:
+    s = requests.Session()
+    for data, headers, status in CANARY_TOKEN_REQUESTS:
+        r = s.post(base + TOKEN, data=data, headers=headers, timeout=5)
+        assert r.status_code == status, r.text
     r = s.get(
         base + LOCATIONS,
         params={"subType": "AIRPORT", "keyword": "LON", "api_key": M["api_key_query"]},
