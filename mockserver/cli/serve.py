@@ -88,6 +88,13 @@ def serve(
 
     from mockserver.server import MockServer, _QuietHandler
 
+    if workers is not None and server_kind == "granian":
+        try:
+            import granian  # noqa: F401
+        except ImportError:
+            raise InputError(
+                "--server granian needs granian: pip install 'mockserver[granian]'"
+            ) from None
     try:
         # several processes, or a report the master writes: one journal for all of them
         if workers is not None and (workers > 1 or report_dir) and state is None:

@@ -305,3 +305,16 @@ def test_master_killed_with_sigkill_leaves_no_process_behind(server: str) -> Non
     while any(alive(pid) for pid in children) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in children if alive(pid)], "left behind after kill -9"
+
+
+def test_granian_not_installed_is_one_line_with_the_install_command(tmp_path: Path) -> None:
+    shadow = tmp_path / "granian"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise ImportError('not installed here')\n")
+    served = Serve(
+        "--workers", "2", "--server", "granian", env={"PYTHONPATH": str(tmp_path)}
+    )  # fmt: skip
+    assert served.proc.wait(timeout=30) == 2
+    out = served.output()
+    assert "--server granian needs granian: pip install 'mockserver[granian]'" in out
+    assert "Traceback" not in out
