@@ -61,8 +61,7 @@ def create_blueprint(pipeline: Pipeline) -> Blueprint:
 
     @bp.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:
-        if isinstance(exc, HTTPException):
-            return _http_error(exc)
+        # HTTPExceptions never get here: Flask picks _http_error, the closer handler
         log.exception("admin %s %s failed", request.method, request.path)
         return _problem(
             500,
