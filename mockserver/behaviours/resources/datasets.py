@@ -254,15 +254,25 @@ class Resources(SeededCatalogue):
             self._write(coll, scope_d, str(new_id), float(index), made)
         return made
 
-    def replace(self, collection: Collection, item_id: Any, body: Any, scope: Scope) -> Any | None:
-        """Replace an item (PUT): optional fields absent from ``body`` are dropped; the id,
-        read-only and required fields the body does not give are kept. None if unknown."""
-        coll = collection
+    def _existing(
+        self, coll: Collection, item_id: Any, scope: Scope
+    ) -> tuple[dict[str, str], float, Any] | None:
+        """The scope, order and current value of an item PUT/PATCH may change; None when
+        it is unknown or the collection has no id field."""
         scope_d = self._scope_from(coll, scope)
         found = self._lookup(coll, str(item_id), scope_d)
         if found is None or coll.id_field is None:
             return None
-        order, current = found
+        return scope_d, found[0], found[1]
+
+    def replace(self, collection: Collection, item_id: Any, body: Any, scope: Scope) -> Any | None:
+        """Replace an item (PUT): optional fields absent from ``body`` are dropped; the id,
+        read-only and required fields the body does not give are kept. None if unknown."""
+        coll = collection
+        found = self._existing(coll, item_id, scope)
+        if found is None:
+            return None
+        scope_d, order, current = found
         if not isinstance(current, dict):
             return current
         fields = self._body_fields(coll, body)
@@ -282,11 +292,10 @@ class Resources(SeededCatalogue):
         """Merge-patch an item (PATCH, RFC 7396); the id and required fields stay. None if
         the item is unknown."""
         coll = collection
-        scope_d = self._scope_from(coll, scope)
-        found = self._lookup(coll, str(item_id), scope_d)
-        if found is None or coll.id_field is None:
+        found = self._existing(coll, item_id, scope)
+        if found is None:
             return None
-        order, current = found
+        scope_d, order, current = found
         if not isinstance(current, dict):
             return current
         fields = self._body_fields(coll, patch)
