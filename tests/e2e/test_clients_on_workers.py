@@ -4,21 +4,15 @@ land on different workers (and, under granian, when Rust writes the HTTP)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import requests
 import yaml
 from amadeus import Client, ClientError, Location, NotFoundError
 
-from tests.fixtures.redis_server import free_port
+from tests.fixtures.serve import Serve
 
 pytestmark = pytest.mark.e2e
 
@@ -42,30 +36,13 @@ def served(
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     config = tmp_path_factory.mktemp("workers") / "mockserver.yaml"
     config.write_text(yaml.safe_dump(CONFIG))
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "mockserver", "serve", "--port", str(port),
-            "--workers", "2", "--threads", "2", "--server", request.param,
-            "--config", str(config),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "COLUMNS": "120"},
+    serve = Serve(
+        "--workers", "2", "--threads", "2", "--server", request.param, "--config", str(config)
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/__mockserver/health", timeout=(0.5, 10))
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.05)
-        yield port
+        yield serve.wait().port
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
+        serve.stop()
 
 
 def amadeus(port: int) -> Client:

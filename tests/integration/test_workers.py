@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import os
+import re
 import shutil
 import signal
 import socket
@@ -21,6 +22,7 @@ import requests
 import yaml
 
 from tests.fixtures.redis_server import free_port, redis_url, running_redis
+from tests.fixtures.serve import Serve, alive, descendants
 
 __all__ = ["redis_url"]
 
@@ -29,42 +31,6 @@ LOCATIONS = "/v1/reference-data/locations"
 QUERY = {"subType": "AIRPORT", "keyword": "LON"}
 # A window so long that no test run straddles two of them.
 WINDOW = 30 * 86400
-
-
-class Serve:
-    """``mockserver serve`` in a subprocess, stopped by its PID."""
-
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mockserver", "serve", "--port", str(self.port), *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env={**os.environ, "COLUMNS": "120", **(env or {})},
-        )
-
-    def wait(self, limit: float = 30) -> Serve:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"serve exited: {self.output()}")
-            try:
-                requests.get(self.url + "/__mockserver/health", timeout=0.5)
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        raise AssertionError(f"{self.url} did not answer within {limit} s")
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-        return self.proc.wait(timeout=15)
-
-    def output(self) -> str:
-        assert self.proc.stdout is not None
-        return self.proc.stdout.read()
 
 
 @pytest.fixture
@@ -184,12 +150,19 @@ def test_redis_lost_while_running_fails_closed_with_503() -> None:
 def test_workers_share_a_private_redis_and_stop_it(server: str) -> None:
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    tmp = Path(tempfile.gettempdir())
-    before = set(tmp.glob("mockserver-redis-*"))
     served = Serve("--workers", "2", "--threads", "2", "--server", server).wait()
     try:
-        ours = set(tmp.glob("mockserver-redis-*")) - before
-        assert len(ours) == 1  # the private redis-server's folder (its unix socket)
+        # the private redis-server among serve's own processes (other tests may run theirs
+        # meanwhile), and its folder, which holds its unix socket
+        (redis_args,) = [
+            args
+            for pid in descendants(served.proc.pid)
+            if "redis-server" in (args := Path(f"/proc/{pid}/cmdline").read_text())
+        ]
+        found = re.search(r"/\S*?mockserver-redis-[^/\s\x00]+", redis_args)
+        assert found is not None, redis_args
+        folder = Path(found.group(0))
+        assert folder.parent == Path(tempfile.gettempdir()) and folder.is_dir()
         access = token(served.url)
         # new connections each time, spread over both workers
         codes = [locations(served.url, access).status_code for _ in range(30)]
@@ -201,7 +174,6 @@ def test_workers_share_a_private_redis_and_stop_it(server: str) -> None:
     out = served.output()
     assert f"2 {server} worker(s), state: RedisStore" in out
     assert "mockserver stopped" in out
-    (folder,) = ours
     assert not folder.exists()
     procs = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True)
     assert str(folder) not in procs.stdout
@@ -266,24 +238,6 @@ def test_workers_refuse_a_port_in_use_in_one_line(server: str) -> None:
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
-
-
-def descendants(pid: int) -> list[int]:
-    found = [pid]
-    for parent in found:  # grows while iterating: breadth-first
-        out = subprocess.run(
-            ["ps", "-o", "pid=", "--ppid", str(parent)], capture_output=True, text=True
-        ).stdout.split()
-        found.extend(int(p) for p in out if int(p) not in found)
-    return found[1:]
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, only unreaped
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
 import requests
 
-from tests.fixtures.redis_server import RedisServer, free_port
+from tests.fixtures.redis_server import RedisServer
+from tests.fixtures.serve import Serve
 
 TOKEN = "/v1/security/oauth2/token"
 FORM = {"grant_type": "client_credentials", "client_id": "demo", "client_secret": "demo"}
@@ -28,27 +27,11 @@ ADMIN_CALLS = [
 def served() -> Iterator[tuple[str, RedisServer]]:
     redis = RedisServer(prefix="mockserver-admin-faults-")
     redis.start()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", str(port), "--state", redis.url],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    serve = Serve("--state", redis.url)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(url + "/__mockserver/health", timeout=(0.5, 10))
-                break
-            except requests.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("serve did not start") from None
-                time.sleep(0.05)
-        yield url, redis
+        yield serve.wait().url, redis
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        serve.stop()
         redis.stop()
 
 
